@@ -1,0 +1,74 @@
+/**
+ * Terminal renderings of layouts and designs. Plain text, aligned columns,
+ * no colour codes (output is often piped or pasted into mails).
+ */
+import { typeName } from '../src/abi/ctype.js';
+import type { RecordLayout } from '../src/abi/layout.js';
+import type { Design } from '../src/design/build.js';
+import { entryStackRows } from '../src/design/entry-stack.js';
+
+function table(rows: readonly (readonly string[])[], indent = '  '): string {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return rows
+    .map((r) => indent + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd())
+    .join('\n');
+}
+
+const hex = (n: number) => '0x' + n.toString(16).padStart(2, '0');
+
+export function formatLayout(layout: RecordLayout, designName: string): string {
+  const head = `${layout.type.kind} ${layout.name}: ${layout.size} bytes, align ${layout.align} (design ${designName})`;
+  const rows = [['offset', 'hex', 'size', 'type', 'field']];
+  for (const f of layout.flat) rows.push([String(f.offset), hex(f.offset), String(f.size), typeName(f.type), f.path]);
+  let out = head + '\n' + table(rows);
+  if (layout.aliases.length > 0) {
+    const a = [['offset', 'hex', 'size', 'alias', '= member']];
+    for (const f of layout.aliases) a.push([String(f.offset), hex(f.offset), String(f.size), f.path, f.target]);
+    out += '\n\n  kernel accessor macros:\n' + table(a);
+  }
+  return out;
+}
+
+export function formatDesigns(designs: readonly Design[]): string {
+  const rows = [['design', 'PKRS saved in', 'generic state in', 'below pt_regs', '#PF reaches PKRS by']];
+  for (const d of designs) {
+    rows.push([
+      d.name,
+      d.slots.pkrs?.ref ?? '(not saved)',
+      d.slots.exitRcu.root === 'extension'
+        ? 'extension'
+        : `irqentry_state_t by ${d.spec.irqentryState?.passing ?? 'value'}`,
+      d.extension ? `${d.extension.belowPtRegs} bytes` : '-',
+      d.pkrsReach,
+    ]);
+  }
+  const notes = designs.map((d) => `  ${d.name}: ${d.spec.title}`).join('\n');
+  return table(rows) + '\n\n' + notes;
+}
+
+/** One entry's stack under a design, high addresses first (DESIGN.md §2). */
+export function formatEntryStack(d: Design): string {
+  const lines = [`${d.name} — ${d.spec.title}`];
+  const owner = { cpu: 'pushed by the CPU', stub: 'pushed by the entry stub', extension: 'reserved by subq below pt_regs' };
+  let last = '';
+  for (const r of entryStackRows(d)) {
+    const sign = r.offset < 0 ? '-' : '+';
+    const label = owner[r.owner] === last ? '' : owner[r.owner];
+    last = owner[r.owner];
+    const mark = r.offset === 0 ? '  <- struct pt_regs *regs' : '';
+    lines.push(`  regs${sign}${String(Math.abs(r.offset)).padEnd(4)} ${r.members.join(', ').padEnd(34)} ${label}${mark}`);
+  }
+  if (d.extension) {
+    lines.push(`  container_of(regs, struct ${d.extension.layout.name}, ${d.extension.regsMember}) = regs - ${d.extension.belowPtRegs}`);
+  }
+  const s = d.irqentryState;
+  if (s) {
+    const how = d.spec.irqentryState?.passing === 'reference' ? 'its address passed to irqentry_enter/exit' : 'returned and passed by value';
+    lines.push(`  ... C frame of the handler: irqentry_state_t (${s.size} bytes; ${how}) at an offset the compiler picks`);
+  } else {
+    lines.push('  ... C frame of the handler (no irqentry_state_t: generic state is in the extension)');
+  }
+  lines.push(`  PKRS of the interrupted context: ${d.slots.pkrs ? d.slots.pkrs.ref : 'not saved'}; #PF reaches it: ${d.pkrsReach}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,132 @@
+#!/usr/bin/env node
+/**
+ * The kentry command line (DESIGN.md §6). Only this layer touches Node:
+ * files, process, exit codes. Errors are one line on stderr:
+ *   exit 2  bad input (unknown struct or design, unreadable or bad file)
+ *   exit 70 a kentry bug (EX_SOFTWARE); set KENTRY_DEBUG=1 for the stack
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError, Option } from 'commander';
+import { layoutJson } from '../src/abi/layout-json.js';
+import { BUILTIN_DESIGNS, DEFAULT_DESIGN, designStruct } from '../src/design/registry.js';
+import { KentryError, UsageError } from '../src/lib/errors.js';
+import { loadDesign } from './design-arg.js';
+import { formatDesigns, formatEntryStack, formatLayout } from './format.js';
+
+const EXIT_USAGE = 2;
+const EXIT_INTERNAL = 70;
+
+function packageVersion(): string {
+  // Walk up from this file: it runs as cli/main.ts in tests and dist/cli/main.js when built.
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++, dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'kentry' && pkg.version) return pkg.version;
+    } catch {
+      // not here; keep walking
+    }
+  }
+  return 'unknown';
+}
+
+function print(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+}
+
+function printJson(value: unknown): void {
+  print(JSON.stringify(value, null, 2));
+}
+
+const designNames = BUILTIN_DESIGNS.map((d) => d.name).join(', ');
+
+function buildProgram(): Command {
+  const program = new Command('kentry')
+    .description(
+      'An executable, byte-accurate model of how Linux enters and leaves the kernel on x86-64,\n' +
+        'with the extended pt_regs designs of the December 2020 discussion side by side.',
+    )
+    .version(packageVersion(), '-V, --version')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      // commander's own usage errors: keep them to one line.
+      outputError: (str, write) => write(str.trim().split('\n')[0]!.replace(/^error: /, 'kentry: ') + '\n'),
+    });
+
+  program
+    .command('demo')
+    .description('the built-in PKS scenario, per design: the stack of one entry, where each design keeps PKRS')
+    .addOption(new Option('--design <name>', `a design (${designNames}) or all`).default('all'))
+    .action((opts: { design: string }) => {
+      const designs = opts.design === 'all' ? BUILTIN_DESIGNS : [loadDesign(opts.design)];
+      print(designs.map(formatEntryStack).join('\n\n'));
+      print(
+        '\nThe running scenario (syscall -> PKS key enabled -> timer IRQ -> PKS #PF -> NMI, with invariants\n' +
+          'and cost per design) needs the CPU and entry model of milestones M2/M3, which are not built yet.\n' +
+          'Try: kentry designs | kentry layout extended_pt_regs --design extended',
+      );
+    });
+
+  program
+    .command('designs')
+    .description('the built-in designs: where each keeps per-entry state')
+    .option('--json', 'machine-readable: each design\'s spec and derived facts')
+    .action((opts: { json?: boolean }) => {
+      if (opts.json) {
+        printJson(
+          BUILTIN_DESIGNS.map((d) => ({
+            name: d.name,
+            spec: d.spec,
+            ptRegsSize: d.ptRegs.size,
+            belowPtRegs: d.extension?.belowPtRegs ?? 0,
+            extension: d.extension?.layout.name ?? null,
+            irqentryStateSize: d.irqentryState?.size ?? null,
+            slots: d.slots,
+            pkrsReach: d.pkrsReach,
+          })),
+        );
+      } else {
+        print(formatDesigns(BUILTIN_DESIGNS));
+      }
+    });
+
+  program
+    .command('layout')
+    .description('a struct\'s fields, offsets and size under a design (pt_regs, extended_pt_regs, sigcontext, ucontext, rt_sigframe, siginfo, ...)')
+    .argument('<struct>', 'struct name, e.g. pt_regs')
+    .option('--design <name|file.json>', `a built-in design (${designNames}) or a DesignSpec JSON file`, DEFAULT_DESIGN)
+    .option('--json', 'machine-readable: {name, size, align, fields, flat, aliases}')
+    .action((name: string, opts: { design: string; json?: boolean }) => {
+      const design = loadDesign(opts.design);
+      const layout = designStruct(design, name);
+      if (opts.json) printJson(layoutJson(layout));
+      else print(formatLayout(layout, design.name));
+    });
+
+  return program;
+}
+
+function main(argv: readonly string[]): number {
+  try {
+    buildProgram().parse(argv as string[]);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // help and version exit 0; commander already printed its one-line error.
+      return e.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (e instanceof UsageError) {
+      process.stderr.write(`kentry: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    const what = e instanceof KentryError ? e.message : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    process.stderr.write(`kentry: internal error: ${what} (this is a kentry bug; KENTRY_DEBUG=1 shows the stack)\n`);
+    if (process.env['KENTRY_DEBUG'] && e instanceof Error && e.stack) process.stderr.write(e.stack + '\n');
+    return EXIT_INTERNAL;
+  }
+}
+
+process.exitCode = main(process.argv);

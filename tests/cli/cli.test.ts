@@ -1,0 +1,147 @@
+/**
+ * The CLI contract of DESIGN.md §6 and issue M1 item 4, end to end through
+ * the built binary. Expected numbers come from the reference (§1.1) and the
+ * issue's layouts, not from the engine.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { kentry } from './run-cli.js';
+
+interface FieldJson { name: string; offset: number; size: number; type: string }
+interface LayoutJson { name: string; size: number; align: number; fields: FieldJson[]; flat: FieldJson[] }
+
+function layout(...args: string[]): LayoutJson {
+  const r = kentry('layout', ...args, '--json');
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  return JSON.parse(r.stdout) as LayoutJson;
+}
+
+const PT_REGS_OFFSETS: Record<string, number> = {
+  r15: 0, r14: 8, r13: 16, r12: 24, bp: 32, bx: 40, r11: 48, r10: 56, r9: 64, r8: 72, ax: 80,
+  cx: 88, dx: 96, si: 104, di: 112, orig_ax: 120, ip: 128, cs: 136, flags: 144, sp: 152, ss: 160,
+};
+
+describe('kentry layout', () => {
+  it('pt_regs --json: 168 bytes with the reference offsets', () => {
+    const l = layout('pt_regs');
+    expect(l.size).toBe(168);
+    expect(Object.fromEntries(l.fields.map((f) => [f.name, f.offset]))).toEqual(PT_REGS_OFFSETS);
+    expect(l.fields.every((f) => f.size === 8)).toBe(true);
+  });
+
+  it('extended_pt_regs --design extended: pt_regs at 16, 184 bytes, nested fields flattened', () => {
+    const l = layout('extended_pt_regs', '--design', 'extended');
+    expect(l.size).toBe(184);
+    expect(l.fields.map((f) => [f.name, f.offset, f.size])).toEqual([['generic', 0, 2], ['arch', 8, 8], ['regs', 16, 168]]);
+    const flat = Object.fromEntries(l.flat.map((f) => [f.name, f.offset]));
+    expect(flat['arch.pks']).toBe(8);
+    expect(flat['regs.ip']).toBe(16 + 128);
+    expect(flat['regs.r15']).toBe(16);
+  });
+
+  it('pt_regs_extended --design aux: pt_regs at 8, 176 bytes', () => {
+    const l = layout('pt_regs_extended', '--design', 'aux');
+    expect(l.size).toBe(176);
+    expect(l.fields.map((f) => [f.name, f.offset])).toEqual([['aux', 0], ['pt_regs', 8]]);
+    expect(l.flat.find((f) => f.name === 'aux.pkrs')).toEqual({ name: 'aux.pkrs', offset: 0, size: 4, type: 'u32' });
+  });
+
+  it('pt_regs --design pks-in-pt_regs: 176 bytes, r15 at 8', () => {
+    const l = layout('pt_regs', '--design', 'pks-in-pt_regs');
+    expect(l.size).toBe(176);
+    expect(l.fields.find((f) => f.name === 'r15')?.offset).toBe(8);
+  });
+
+  it('siginfo shows the si_pkey accessor at 0x20', () => {
+    const r = kentry('layout', 'siginfo');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^\s+32\s+0x20\s+4\s+si_pkey\s+_sifields\._sigfault\._addr_pkey\._pkey$/m);
+  });
+
+  it('text output has one line per leaf field', () => {
+    const r = kentry('layout', 'rt_sigframe');
+    expect(r.stdout).toContain('struct rt_sigframe: 440 bytes, align 8 (design upstream)');
+    expect(r.stdout).toMatch(/^\s+312\s+0x138\s+4\s+int\s+info\.si_signo$/m);
+  });
+});
+
+describe('errors: one line on stderr, exit 2', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['unknown struct', ['layout', 'nosuch'], /^kentry: unknown struct 'nosuch' \(valid for design upstream: pt_regs, .*\)$/],
+    ['unknown design', ['layout', 'pt_regs', '--design', 'nosuch'], /^kentry: unknown design 'nosuch' \(valid: upstream, state-ref, extended, aux, pks-in-pt_regs\)$/],
+    ['struct of another design', ['layout', 'extended_pt_regs'], /belongs to: extended; use --design extended/],
+    ['missing argument', ['layout'], /^kentry: missing required argument 'struct'$/],
+    ['unknown command', ['frobnicate'], /^kentry: unknown command 'frobnicate'$/],
+    ['unknown option', ['designs', '--colour'], /^kentry: unknown option '--colour'$/],
+    ['missing design file', ['layout', 'pt_regs', '--design', '/nonexistent/d.json'], /^kentry: cannot read design file '\/nonexistent\/d\.json': no such file$/],
+  ];
+  it.each(cases)('%s', (_what, args, message) => {
+    const r = kentry(...args);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr.trimEnd()).toMatch(message);
+  });
+
+  it('a malformed design file names the file and the JSON path', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kentry-'));
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ name: 'x', slots: { exitRcu: 'irqentry_state.exit_rcu', lockdep: 'irqentry_state.lockdep' } }));
+    const r = kentry('layout', 'pt_regs', '--design', bad);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`kentry: ${bad}: design spec: $.slots.exitRcu: the design has no irqentryState\n`);
+    const notJson = join(dir, 'nj.json');
+    writeFileSync(notJson, '{ nope');
+    const r2 = kentry('layout', 'pt_regs', '--design', notJson);
+    expect(r2.status).toBe(2);
+    expect(r2.stderr).toMatch(/^kentry: design file '.*nj\.json' is not valid JSON: /);
+  });
+
+  it('a valid user design file is laid out like a built-in one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kentry-'));
+    const file = join(dir, 'mine.json');
+    writeFileSync(file, JSON.stringify({
+      name: 'mine',
+      extension: { tag: 'my_regs', fields: [{ name: 'pkrs', type: 'u32' }, { name: 'cpu', type: 'int' }, { name: 'regs', type: 'struct pt_regs' }] },
+      irqentryState: { fields: [{ kind: 'union', fields: [{ name: 'exit_rcu', type: 'bool' }, { name: 'lockdep', type: 'bool' }] }] },
+      slots: { pkrs: 'extension.pkrs', exitRcu: 'irqentry_state.exit_rcu', lockdep: 'irqentry_state.lockdep' },
+    }));
+    const l = layout('my_regs', '--design', file);
+    expect([l.size, l.fields.map((f) => f.offset)]).toEqual([176, [0, 4, 8]]);
+  });
+});
+
+describe('other commands', () => {
+  it('--version prints the package version', () => {
+    const r = kentry('--version');
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('--help lists the commands', () => {
+    const r = kentry('--help');
+    expect(r.status).toBe(0);
+    for (const c of ['demo', 'designs', 'layout']) expect(r.stdout).toContain(c);
+  });
+
+  it('designs --json lists the five designs with derived sizes', () => {
+    const r = kentry('designs', '--json');
+    expect(r.status).toBe(0);
+    const ds = JSON.parse(r.stdout) as { name: string; ptRegsSize: number; belowPtRegs: number }[];
+    expect(ds.map((d) => [d.name, d.ptRegsSize, d.belowPtRegs])).toEqual([
+      ['upstream', 168, 0], ['state-ref', 168, 0], ['extended', 168, 16], ['aux', 168, 8], ['pks-in-pt_regs', 176, 0],
+    ]);
+  });
+
+  it('demo draws each design\'s entry stack and says plainly what is not built yet', () => {
+    const r = kentry('demo');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('container_of(regs, struct extended_pt_regs, regs) = regs - 16');
+    expect(r.stdout).toContain('container_of(regs, struct pt_regs_extended, pt_regs) = regs - 8');
+    expect(r.stdout).toMatch(/regs-8\s+arch\.pks/);
+    expect(r.stdout).toContain('not built yet');
+  });
+});
