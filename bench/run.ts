@@ -1,0 +1,42 @@
+/**
+ * `npm run bench [-- --seconds N] [--json] [NAME-FILTER]`: runs the
+ * benchmarks of suites.ts and prints operations per second.
+ */
+import { formatRate, runBenchmark, type BenchResult } from './harness.js';
+import { BENCHMARKS } from './suites.js';
+
+function parseArgs(argv: readonly string[]): { seconds: number; json: boolean; filter: string | null } {
+  let seconds = 1;
+  let json = false;
+  let filter: string | null = null;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--json') json = true;
+    else if (a === '--seconds') {
+      seconds = Number(argv[++i]);
+      if (!(seconds > 0 && seconds <= 600)) {
+        process.stderr.write('bench: --seconds takes a number from 0 to 600\n');
+        process.exit(2);
+      }
+    } else if (a.startsWith('-')) {
+      process.stderr.write(`bench: unknown option '${a}' (valid: --seconds N, --json, a name filter)\n`);
+      process.exit(2);
+    } else filter = a;
+  }
+  return { seconds, json, filter };
+}
+
+const opts = parseArgs(process.argv.slice(2));
+const chosen = BENCHMARKS.filter((b) => opts.filter === null || b.name.includes(opts.filter));
+if (chosen.length === 0) {
+  process.stderr.write(`bench: no benchmark matches '${opts.filter}' (have: ${BENCHMARKS.map((b) => b.name).join('; ')})\n`);
+  process.exit(2);
+}
+const results: BenchResult[] = [];
+if (!opts.json) process.stdout.write(`kentry bench — node ${process.version}, ${opts.seconds}s per benchmark\n`);
+for (const b of chosen) {
+  const r = runBenchmark(b, opts.seconds);
+  results.push(r);
+  if (!opts.json) process.stdout.write(`  ${r.name.padEnd(44)} ${formatRate(r.opsPerSecond).padStart(12)}  (${r.unit})\n`);
+}
+if (opts.json) process.stdout.write(JSON.stringify({ node: process.version, results }, null, 2) + '\n');

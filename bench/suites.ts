@@ -1,0 +1,26 @@
+/**
+ * The benchmarks `npm run bench` runs. M2 adds guest MIPS and entry
+ * round-trips here (DESIGN.md §7).
+ */
+import { layoutOf } from '../src/abi/layout.js';
+import { ptRegs } from '../src/abi/structs/index.js';
+import { StructView } from '../src/abi/view.js';
+import type { Benchmark } from './harness.js';
+
+const structViewRead: Benchmark = {
+  name: 'struct view: pt_regs field read',
+  unit: 'field read',
+  setup() {
+    const v = StructView.zeroed(layoutOf(ptRegs));
+    v.set('ip', 0x401000n);
+    const names = ['ip', 'sp', 'flags', 'ax', 'orig_ax', 'cs', 'ss', 'di'];
+    return () => {
+      let acc = 0n;
+      for (let i = 0; i < 1000; i++) acc ^= v.get(names[i & 7]!);
+      if (acc === -1n) throw new Error('unreachable');
+      return 1000;
+    };
+  },
+};
+
+export const BENCHMARKS: readonly Benchmark[] = [structViewRead];
