@@ -50,25 +50,37 @@ export function formatDesigns(designs: readonly Design[]): string {
 /** One entry's stack under a design, high addresses first (DESIGN.md §2). */
 export function formatEntryStack(d: Design): string {
   const lines = [`${d.name} — ${d.spec.title}`];
-  const owner = { cpu: 'pushed by the CPU', stub: 'pushed by the entry stub', extension: 'reserved by subq below pt_regs' };
-  let last = '';
+  const owner = {
+    cpu: 'pushed by the CPU',
+    'error-code': 'error code slot: -1, error code or syscall nr',
+    stub: 'pushed by the entry stub',
+    extension: `reserved below pt_regs (subq $${d.extension?.belowPtRegs ?? 0}, %rsp)`,
+  };
+  const rows: string[][] = [];
+  let lastOwner = '';
   for (const r of entryStackRows(d)) {
-    const sign = r.offset < 0 ? '-' : '+';
-    const label = owner[r.owner] === last ? '' : owner[r.owner];
-    last = owner[r.owner];
-    const mark = r.offset === 0 ? '  <- struct pt_regs *regs' : '';
-    lines.push(`  regs${sign}${String(Math.abs(r.offset)).padEnd(4)} ${r.members.join(', ').padEnd(34)} ${label}${mark}`);
+    const at = (n: number) => (n < 0 ? `-${-n}` : `+${n}`);
+    const where = r.size > 8 ? `regs${at(r.offset)}..${at(r.offset + r.size - 1)}` : `regs${at(r.offset)}`;
+    const label = r.owner === lastOwner ? '' : owner[r.owner];
+    lastOwner = r.owner;
+    rows.push([where, r.members.join(' '), label + (r.offset === 0 ? '  <- struct pt_regs *regs' : '')]);
   }
+  lines.push(table(rows));
   if (d.extension) {
     lines.push(`  container_of(regs, struct ${d.extension.layout.name}, ${d.extension.regsMember}) = regs - ${d.extension.belowPtRegs}`);
   }
   const s = d.irqentryState;
   if (s) {
     const how = d.spec.irqentryState?.passing === 'reference' ? 'its address passed to irqentry_enter/exit' : 'returned and passed by value';
-    lines.push(`  ... C frame of the handler: irqentry_state_t (${s.size} bytes; ${how}) at an offset the compiler picks`);
+    const bytes = s.size === 1 ? '1 byte' : `${s.size} bytes`;
+    lines.push(`  ... C frame of the handler: irqentry_state_t (${bytes}; ${how}) at an offset the compiler picks`);
   } else {
-    lines.push('  ... C frame of the handler (no irqentry_state_t: generic state is in the extension)');
+    lines.push('  ... C frame of the handler (no irqentry_state_t: the generic state is in the extension)');
   }
-  lines.push(`  PKRS of the interrupted context: ${d.slots.pkrs ? d.slots.pkrs.ref : 'not saved'}; #PF reaches it: ${d.pkrsReach}`);
+  lines.push(
+    d.slots.pkrs
+      ? `  PKRS of the interrupted context: saved in ${d.slots.pkrs.ref}; #PF reaches it: ${d.pkrsReach}`
+      : '  PKRS of the interrupted context: not saved (handlers run with, and leak into, its key rights)',
+  );
   return lines.join('\n');
 }
