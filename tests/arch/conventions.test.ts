@@ -1,0 +1,20 @@
+/** STYLE.md §2.4: every error kentry throws on purpose is an Error with a string `code`. */
+import { describe, expect, it } from 'vitest';
+import { InternalError, KentryError, UsageError, assert } from '../../src/lib/errors.js';
+import { DesignSpecError } from '../../src/design/validate.js';
+
+describe('error conventions', () => {
+  const samples: KentryError[] = [new UsageError('u'), new InternalError('i'), new DesignSpecError('$.x', 'p')];
+  it.each(samples.map((e) => [e.name, e] as const))('%s is an Error with a literal code', (_n, e) => {
+    expect(e).toBeInstanceOf(Error);
+    expect(e).toBeInstanceOf(KentryError);
+    expect(typeof e.code).toBe('string');
+    expect(e.code.length).toBeGreaterThan(0);
+  });
+  it('a design spec error is a usage error (the CLI exits 2 on it)', () => {
+    expect(new DesignSpecError('$.a', 'b')).toBeInstanceOf(UsageError);
+  });
+  it('assert throws InternalError', () => {
+    expect(() => assert(false, 'broken')).toThrow(InternalError);
+  });
+});
