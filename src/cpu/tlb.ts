@@ -1,0 +1,122 @@
+/**
+ * Software TLB: a direct-mapped cache of successful 4-level translations,
+ * kept in parallel typed arrays so a hit allocates nothing.
+ *
+ * What an entry holds is what SDM Vol. 3A §4.10.2.2 lists for a TLB entry:
+ *   - the physical frame (here: of the 4-KiB page containing the address),
+ *   - the logical-AND of the R/W flags and of the U/S flags over all levels,
+ *   - the logical-OR of the XD flags,
+ *   - the protection key of the leaf,
+ *   - the leaf's dirty flag.
+ * Rights are stored raw and combined with CR0.WP, CR4.SMEP/SMAP/PKE/PKS,
+ * EFER.NXE, PKRU and PKRS at access time, so changing any of those needs no
+ * flush (in particular WRPKRU and WRMSR(PKRS) flush nothing, reference §3.1).
+ *
+ * 2-MiB pages are cached as 4-KiB "splinters", one entry per 4-KiB page
+ * used. The SDM allows this (§4.10.2.3 / §4.10.4.1: INVLPG and page faults
+ * must then invalidate every splinter of the large page), which `invalidate`
+ * does.
+ *
+ * Only translations are cached; a not-present or reserved-bit walk caches
+ * nothing (§4.10.2.3). Paging-structure caches (§4.10.3) are not modelled: a
+ * miss always walks from CR3, which the SDM permits (processors "need not
+ * implement" them).
+ *
+ * Entry attribute word (`attrs[i]`):
+ *
+ *   31        9   8   7    4   3   2   1   0
+ *  +-----------+-----+------+---+---+---+---+
+ *  |     0     |LARGE| PKEY | D |XD |US |RW |
+ *  +-----------+-----+------+---+---+---+---+
+ */
+import { assert } from '../lib/errors.js';
+
+/** R/W was 1 at every level. */
+export const TLB_RW = 1 << 0;
+/** U/S was 1 at every level: a user-mode address. */
+export const TLB_US = 1 << 1;
+/** XD was 1 at some level (raw bit 63; only meaningful when EFER.NXE = 1). */
+export const TLB_XD = 1 << 2;
+/** The leaf's dirty flag was already 1. */
+export const TLB_D = 1 << 3;
+export const TLB_PKEY_SHIFT = 4;
+/** Splinter of a 2-MiB page. */
+export const TLB_LARGE = 1 << 8;
+
+/** Default entry count (power of two). */
+export const DEFAULT_TLB_ENTRIES = 4096;
+
+export class Tlb {
+  readonly size: number;
+  readonly mask: number;
+  /** Linear page base (la - (la & 0xfff)) of each slot; NaN = empty (NaN equals nothing). */
+  readonly tags: Float64Array;
+  /** Physical address of the 4-KiB frame. */
+  readonly frames: Float64Array;
+  readonly attrs: Int32Array;
+  /** Backing bytes of the frame, straight from PhysMemory. */
+  readonly bytes: Uint8Array[];
+  hits = 0;
+  misses = 0;
+
+  constructor(entries: number = DEFAULT_TLB_ENTRIES) {
+    assert(Number.isInteger(entries) && entries >= 2 && (entries & (entries - 1)) === 0,
+      `TLB size must be a power of two >= 2, got ${entries}`);
+    this.size = entries;
+    this.mask = entries - 1;
+    this.tags = new Float64Array(entries).fill(NaN);
+    this.frames = new Float64Array(entries);
+    this.attrs = new Int32Array(entries);
+    const none = new Uint8Array(0);
+    this.bytes = new Array<Uint8Array>(entries).fill(none);
+  }
+
+  /** Slot for a linear address: low bits of its page number (works for negative addresses). */
+  slotOf(la: number): number {
+    return (la >>> 12) & this.mask;
+  }
+
+  /** Slot holding `la`'s page, or -1. */
+  lookup(la: number): number {
+    const s = (la >>> 12) & this.mask;
+    return this.tags[s] === la - (la & 0xfff) ? s : -1;
+  }
+
+  /** Caches a translation of `la`'s 4-KiB page; returns its slot. */
+  fill(la: number, frame: number, attr: number, bytes: Uint8Array): number {
+    const s = (la >>> 12) & this.mask;
+    this.tags[s] = la - (la & 0xfff);
+    this.frames[s] = frame;
+    this.attrs[s] = attr;
+    this.bytes[s] = bytes;
+    return s;
+  }
+
+  /**
+   * INVLPG semantics (SDM §4.10.4.1): drop the entry for `la`'s page whatever
+   * its size — its own 4-KiB entry and every splinter of a 2-MiB page that
+   * contains `la`.
+   */
+  invalidate(la: number): void {
+    const s = (la >>> 12) & this.mask;
+    if (this.tags[s] === la - (la & 0xfff)) this.tags[s] = NaN;
+    const base2m = la - (la & 0x1f_ffff);
+    for (let i = 0; i < 512; i++) {
+      const p = base2m + i * 0x1000;
+      const t = (p >>> 12) & this.mask;
+      if (this.tags[t] === p && (this.attrs[t]! & TLB_LARGE) !== 0) this.tags[t] = NaN;
+    }
+  }
+
+  /** Drops every entry. */
+  flushAll(): void {
+    this.tags.fill(NaN);
+  }
+
+  /** Number of valid entries (for tests and visualizers). */
+  countValid(): number {
+    let n = 0;
+    for (let i = 0; i < this.size; i++) if (!Number.isNaN(this.tags[i])) n++;
+    return n;
+  }
+}
