@@ -81,7 +81,8 @@ function placeMembers(type: RecordType): { offsets: number[]; size: number; alig
     size = Math.max(size, offset);
   }
   if (type.aligned !== null) align = Math.max(align, type.aligned);
-  return { offsets, size: type.packed && type.aligned === null ? size : alignUp(size, align), align };
+  // A packed record rounds up too, but to its packed alignment (1 unless a member says aligned(N)).
+  return { offsets, size: alignUp(size, align), align };
 }
 
 /** The derived layout of a struct or union (memoised per declaration). */

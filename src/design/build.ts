@@ -67,6 +67,12 @@ export const IRQENTRY_STATE_NAME = 'irqentry_state_t';
  */
 const ENTRY_STACK_ALIGN = 8;
 
+/** Names a member makes visible in its record (an anonymous record's members join it). */
+function visibleNames(f: FieldSpec): string[] {
+  if (f.name !== undefined) return [f.name];
+  return 'fields' in f ? f.fields.flatMap(visibleNames) : [];
+}
+
 class Compiler {
   readonly tagged = new Map<string, RecordType>();
   ptRegsUses = 0;
@@ -78,9 +84,9 @@ class Compiler {
     const seen = new Set<string>();
     return fields.map((f, i) => {
       const at = `${path}[${i}]`;
-      if (f.name !== undefined) {
-        if (seen.has(f.name)) throw new DesignSpecError(`${at}.name`, `duplicate member "${f.name}"`);
-        seen.add(f.name);
+      for (const name of visibleNames(f)) {
+        if (seen.has(name)) throw new DesignSpecError(f.name === undefined ? at : `${at}.name`, `duplicate member "${name}"`);
+        seen.add(name);
       }
       return this.member(f, at, ptRegsAllowed);
     });

@@ -121,6 +121,7 @@ describe('design spec validation', () => {
     ['pt_regs not last', tweak((s) => ext(s).fields.reverse()), '$.extension.fields', /must end with exactly one member of type "struct pt_regs"/],
     ['no pt_regs in the extension', tweak((s) => ext(s).fields.pop()), '$.extension.fields', /must end with/],
     ['a duplicate member', tweak((s) => (ext(s).fields[0]!['name'] = 'regs')), '$.extension.fields[1].name', /duplicate member "regs"/],
+    ['a duplicate through an anonymous union', tweak((s) => ext(s).fields.unshift({ kind: 'union', fields: [{ name: 'regs', type: 'u8' }] })), '$.extension.fields[2].name', /duplicate member "regs"/],
     ['a slot in a missing root', tweak((s) => (s['extension'] = null)), '$.slots.pkrs', /has no extension/],
     ['a slot naming no member', tweak((s) => ((s['slots'] as Record<string, unknown>)['pkrs'] = 'extension.pks')), '$.slots.pkrs', /no member "pks"/],
     ['a PKRS slot too small', tweak((s) => (ext(s).fields[0]!['type'] = 'u8')), '$.slots.pkrs', /32-bit register/],

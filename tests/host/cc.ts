@@ -26,7 +26,10 @@ export function runC(source: string, extraFlags: readonly string[] = []): string
   const src = join(dir, 'prog.c');
   const exe = join(dir, 'prog');
   writeFileSync(src, source);
-  execFileSync(cc, ['-O0', '-w', '-o', exe, src, ...extraFlags], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const built = spawnSync(cc, ['-O0', '-w', '-o', exe, src, ...extraFlags], { encoding: 'utf8' });
+  if (built.status !== 0) {
+    throw new Error(`${cc} failed on ${src}:\n${(built.stderr ?? '').split('\n').slice(0, 12).join('\n')}`);
+  }
   return execFileSync(exe, { encoding: 'utf8', timeout: 10_000 });
 }
 
