@@ -299,13 +299,23 @@ export class Mmu {
   /** WRPKRU / XRSTOR. No flush: every access reads the current value. */
   setPkru(value: number): void {
     this.pkruValue = value >>> 0;
-    this.recompute();
+    this.recomputeKeys();
   }
 
-  /** WRMSR(IA32_PKRS). No flush: every access reads the current value. */
+  /**
+   * WRMSR(IA32_PKRS). No flush: every access reads the current value. Cheap
+   * on purpose: the entry code writes PKRS on every kernel entry and exit.
+   */
   setPkrs(value: number): void {
     this.pkrsValue = value >>> 0;
-    this.recompute();
+    this.recomputeKeys();
+  }
+
+  /** The key registers in effect: zero (no restriction) unless CR4.PKE/PKS and IA-32e paging. */
+  private recomputeKeys(): void {
+    const ia32e = (this.cr0Value & CR0_PG) !== 0 && (this.eferValue & EFER_LMA) !== 0;
+    this.pkruEff = ia32e && (this.cr4Value & CR4_PKE) !== 0 ? this.pkruValue : 0;
+    this.pkrsEff = ia32e && (this.cr4Value & CR4_PKS) !== 0 ? this.pkrsValue : 0;
   }
 
   /** INVLPG: drops the TLB entries for `la`'s page, whatever its size. */
@@ -327,15 +337,13 @@ export class Mmu {
     const cr4 = this.cr4Value;
     const efer = this.eferValue;
     this.pagingOn = (cr0 & CR0_PG) !== 0;
-    const ia32e = this.pagingOn && (efer & EFER_LMA) !== 0;
     const wp = (cr0 & CR0_WP) !== 0;
     const smep = (cr4 & CR4_SMEP) !== 0;
     const smap = (cr4 & CR4_SMAP) !== 0;
     const nxe = (efer & EFER_NXE) !== 0;
     this.rsvdHi = (this.rsvdAddrHi | (nxe ? 0 : PTE_HI_XD)) >>> 0;
     this.fetchIBit = smep || nxe ? PF_I : 0;
-    this.pkruEff = ia32e && (cr4 & CR4_PKE) !== 0 ? this.pkruValue : 0;
-    this.pkrsEff = ia32e && (cr4 & CR4_PKS) !== 0 ? this.pkrsValue : 0;
+    this.recomputeKeys();
 
     for (let attr = 0; attr < 16; attr++) {
       const rw = (attr & TLB_RW) !== 0;

@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { InternalError, KentryError, UsageError, assert } from '../../src/lib/errors.js';
 import { DesignSpecError } from '../../src/design/validate.js';
+import { CpuFault, PageFault } from '../../src/cpu/faults.js';
+import { PhysMemoryLimitError } from '../../src/cpu/phys-memory.js';
 
 describe('error conventions', () => {
   const samples: KentryError[] = [new UsageError('u'), new InternalError('i'), new DesignSpecError('$.x', 'p')];
@@ -13,6 +15,17 @@ describe('error conventions', () => {
   });
   it('a design spec error is a usage error (the CLI exits 2 on it)', () => {
     expect(new DesignSpecError('$.a', 'b')).toBeInstanceOf(UsageError);
+  });
+  it('a guest CPU exception has a code but is not a host KentryError (never swallowed as one)', () => {
+    const f = new PageFault(0x21, 0x1000);
+    expect(f).toBeInstanceOf(CpuFault);
+    expect(f).toBeInstanceOf(Error);
+    expect(f).not.toBeInstanceOf(KentryError);
+    expect(f.code).toBe('cpu-fault');
+    expect([f.vector, f.errorCode, f.address]).toEqual([14, 0x21, 0x1000]);
+  });
+  it('the physical memory limit is a KentryError with its own code', () => {
+    expect(PhysMemoryLimitError.prototype).toBeInstanceOf(KentryError);
   });
   it('assert throws InternalError', () => {
     expect(() => assert(false, 'broken')).toThrow(InternalError);
