@@ -6,7 +6,7 @@
  * @see System V AMD64 ABI §3.1.2 "Data Representation"
  */
 import { UsageError } from '../lib/errors.js';
-import { typeName, type CType, type RecordType } from './ctype.js';
+import type { CType, RecordType } from './ctype.js';
 
 /** A member of a record at a known offset (offsets relative to the record). */
 export interface MemberLayout {
@@ -180,9 +180,4 @@ export function offsetOf(layout: RecordLayout, path: string): number {
  */
 export function containerOf(layout: RecordLayout, member: string, memberAddress: bigint): bigint {
   return memberAddress - BigInt(offsetOf(layout, member));
-}
-
-/** A one-line description for listings. */
-export function describeField(f: FlatField): string {
-  return `${f.path} @${f.offset} (${f.size} bytes, ${typeName(f.type)})`;
 }

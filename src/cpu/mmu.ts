@@ -323,10 +323,6 @@ export class Mmu {
     this.tlb.invalidate(la);
   }
 
-  /** Drops every TLB entry (e.g. a CR4.PGE toggle by the kernel). */
-  flushTlb(): void {
-    this.tlb.flushAll();
-  }
 
   get stats(): { readonly hits: number; readonly misses: number } {
     return { hits: this.tlb.hits, misses: this.tlb.misses };

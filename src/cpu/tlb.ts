@@ -112,11 +112,4 @@ export class Tlb {
   flushAll(): void {
     this.tags.fill(NaN);
   }
-
-  /** Number of valid entries (for tests and visualizers). */
-  countValid(): number {
-    let n = 0;
-    for (let i = 0; i < this.size; i++) if (!Number.isNaN(this.tags[i])) n++;
-    return n;
-  }
 }
