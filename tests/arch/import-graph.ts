@@ -46,7 +46,7 @@ export function layerOf(path: string): string {
 
 /**
  * Which layers each layer may import (itself included). Lowest first:
- * lib < trace, abi, elf < cpu, design < kernel/generic < kernel/arch < kernel < src/index.ts < cli, web.
+ * lib < trace, abi, elf, asm < cpu, design < kernel/generic < kernel/arch < kernel < src/index.ts < cli, web.
  * `cpu` knows nothing about Linux: not abi, not design, not kernel.
  */
 export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
@@ -54,11 +54,13 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   trace: ['lib', 'trace'],
   abi: ['lib', 'abi'],
   elf: ['lib', 'elf'],
+  /** The AT&T assembler: pure ISA encoding knowledge, used by tests and the kernel's stub builder. */
+  asm: ['lib', 'asm'],
   cpu: ['lib', 'trace', 'cpu'],
   design: ['lib', 'abi', 'design'],
   'kernel/generic': ['lib', 'trace', 'abi', 'elf', 'cpu', 'design', 'kernel/generic'],
-  'kernel/arch': ['lib', 'trace', 'abi', 'elf', 'cpu', 'design', 'kernel/generic', 'kernel/arch'],
-  kernel: ['lib', 'trace', 'abi', 'elf', 'cpu', 'design', 'kernel/generic', 'kernel/arch', 'kernel'],
+  'kernel/arch': ['lib', 'trace', 'abi', 'elf', 'asm', 'cpu', 'design', 'kernel/generic', 'kernel/arch'],
+  kernel: ['lib', 'trace', 'abi', 'elf', 'asm', 'cpu', 'design', 'kernel/generic', 'kernel/arch', 'kernel'],
 };
 
 /** Layers that may use Node built-ins and npm packages. */
