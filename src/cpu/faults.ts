@@ -24,6 +24,19 @@ export class CpuFault extends Error {
 }
 
 /**
+ * INT n, INT3 and INTO: software interrupts. They are delivered like
+ * traps (the pushed RIP is the next instruction), push no error code, and
+ * check the gate's DPL against CPL (#GP(vector × 8 + 2) when it is lower).
+ * @see Intel SDM Vol. 3A §6.12.1.1, Vol. 2 "INT n/INTO/INT3/INT1"
+ */
+export class SoftwareInterrupt extends CpuFault {
+  constructor(vector: number) {
+    super(vector, 0, `int $${vector}`);
+    this.name = 'SoftwareInterrupt';
+  }
+}
+
+/**
  * #PF (vector 14). `address` is the linear address the CPU loads into CR2:
  * the sign-extended canonical value as a JS number (see mmu.ts for the
  * address contract). `errorCode` is exact per SDM Vol. 3A §4.7.

@@ -376,6 +376,20 @@ export class Mmu {
     return this.tlb.frames[s]! + (la & 0xfff);
   }
 
+  /** Physical address of the last `fetchFrame` (frame base + offset). */
+  fetchPhys = 0;
+
+  /**
+   * Instruction fetch: the bytes of the 4-KiB frame holding `la` (the
+   * instruction starts at `la & 0xfff`), with `fetchPhys` set to its
+   * physical address — what the decode cache keys on. Throws PageFault.
+   */
+  fetchFrame(la: number, mode: AccessMode): Uint8Array {
+    const s = this.slot(la, ACCESS_FETCH, mode);
+    this.fetchPhys = this.tlb.frames[s]! + (la & 0xfff);
+    return this.tBytes[s]!;
+  }
+
   /** TLB slot of a permitted translation of `la` (hot path). */
   private slot(la: number, kind: number, mode: number): number {
     const s = (la >>> 12) & this.tMask;

@@ -1,0 +1,330 @@
+/**
+ * The architectural state of one logical x86-64 CPU and the helpers every
+ * instruction handler uses: register access by size, memory access through
+ * the MMU in the current mode, effective addresses, and raising faults.
+ * The run loop (exec.ts), exception delivery (deliver.ts) and the handlers
+ * (ops/*.ts) all work on a `CpuCore`. Nothing here knows about Linux.
+ *
+ * Representation (DESIGN.md §7): a 64-bit register is two int32 halves in
+ * `lo[r]` / `hi[r]` (Int32Array: small integers stay unboxed in V8); RIP
+ * and other addresses are JS numbers holding the sign-extended canonical
+ * value, the MMU's address contract (mmu.ts).
+ */
+import { CpuFault } from './faults.js';
+import { Rflags, AC } from './flags.js';
+import {
+  MODE_SUPERVISOR, MODE_SUPERVISOR_AC, MODE_USER, type AccessMode, type Mmu,
+} from './mmu.js';
+import {
+  BASE_RIP, HIGH_BYTE_REG, HIGH_BYTE_RM, NO_REG, SEG_FS, SEG_GS, SEG_SS, type DecodedInsn,
+} from './decode/insn.js';
+
+export const RAX = 0;
+export const RCX = 1;
+export const RDX = 2;
+export const RBX = 3;
+export const RSP = 4;
+export const RBP = 5;
+export const RSI = 6;
+export const RDI = 7;
+
+/** Exception vectors (SDM Vol. 3A Table 6-1). */
+export const VEC_DE = 0;
+export const VEC_DB = 1;
+export const VEC_NMI = 2;
+export const VEC_BP = 3;
+export const VEC_OF = 4;
+export const VEC_UD = 6;
+export const VEC_NM = 7;
+export const VEC_DF = 8;
+export const VEC_TS = 10;
+export const VEC_NP = 11;
+export const VEC_SS = 12;
+export const VEC_GP = 13;
+export const VEC_PF = 14;
+export const VEC_MF = 16;
+export const VEC_AC = 17;
+export const VEC_MC = 18;
+export const VEC_XM = 19;
+
+const TWO_32 = 4294967296;
+
+/** True when (hi, lo) is a canonical 48-bit address: bits 63:47 all equal. */
+export function isCanonical(hi: number): boolean {
+  return (hi << 16) >> 16 === hi;
+}
+
+/** The linear-address number of a canonical (hi, lo) pair. */
+export function linearOf(hi: number, lo: number): number {
+  return hi * TWO_32 + (lo >>> 0);
+}
+
+export class CpuCore {
+  /** GPR bits 31:0, in encoding order RAX..R15. */
+  readonly lo = new Int32Array(16);
+  /** GPR bits 63:32. */
+  readonly hi = new Int32Array(16);
+  /** RIP of the instruction being executed (canonical, as a number). */
+  rip = 0;
+  /** RIP after it; branches write here. */
+  nextRip = 0;
+  readonly flags = new Rflags();
+
+  // Segment selectors; in 64-bit mode only CS.RPL (= CPL), SS and the FS/GS bases matter.
+  cs = 0;
+  ss = 0;
+  ds = 0;
+  es = 0;
+  fs = 0;
+  gs = 0;
+  /** FS/GS bases (canonical numbers); IA32_KERNEL_GS_BASE for SWAPGS. */
+  fsBase = 0;
+  gsBase = 0;
+  kernelGsBase = 0;
+
+  /** Current privilege level (CS.RPL). */
+  cpl = 0;
+  /** MMU mode for explicit data accesses: depends on CPL and RFLAGS.AC. */
+  dataMode: AccessMode = MODE_SUPERVISOR;
+
+  /** CR2: the last page-fault address. */
+  cr2 = 0;
+  /** IDTR / GDTR bases and limits, and the TSS base (TR), set by the platform. */
+  idtBase = 0;
+  idtLimit = 0;
+  gdtBase = 0;
+  gdtLimit = 0;
+  tssBase = 0;
+
+  // SSE state: XMM0-15 as 4 dwords each; MXCSR. x87 control/status/tag (abridged) words.
+  readonly xmm = new Int32Array(64);
+  mxcsr = 0x1f80;
+  fpuCw = 0x037f;
+  fpuSw = 0;
+  fpuTw = 0;
+
+  /** NMIs are blocked from NMI delivery until the next IRET (SDM Vol. 3A §6.7.1). */
+  nmiBlocked = false;
+
+  /** Scratch result of `read64`: bits 63:32 of the last value read. */
+  readHi = 0;
+
+  constructor(readonly mmu: Mmu) {}
+
+  // ---------------------------------------------------------------------
+  // Mode
+
+  /** Loads CS and derives CPL and the data-access mode. */
+  setCs(selector: number): void {
+    this.cs = selector & 0xffff;
+    this.cpl = selector & 3;
+    this.updateDataMode();
+  }
+
+  /** Re-derives the MMU mode after a change of CPL or RFLAGS.AC. */
+  updateDataMode(): void {
+    this.dataMode = this.cpl === 3 ? MODE_USER : (this.flags.raw & AC) !== 0 ? MODE_SUPERVISOR_AC : MODE_SUPERVISOR;
+  }
+
+  // ---------------------------------------------------------------------
+  // Faults
+
+  /** Throws a fault with an error code (#GP(0), #SS(0), ...). */
+  fault(vector: number, errorCode = 0): never {
+    throw new CpuFault(vector, errorCode, `#${vectorName(vector)}(${errorCode})`);
+  }
+
+  /** #UD for the instruction at RIP. */
+  undefinedOpcode(): never {
+    throw new CpuFault(VEC_UD, 0, '#UD');
+  }
+
+  // ---------------------------------------------------------------------
+  // Registers by operand size (bytes). Values are int32 bit patterns.
+
+  /** Reads bits 31:0 of register `r` at `size` (1, 2, 4, 8), zero-extended for 1 and 2. */
+  getReg(r: number, size: number, highByte = false): number {
+    if (size === 1) return highByte ? (this.lo[r - 4]! >>> 8) & 0xff : this.lo[r]! & 0xff;
+    if (size === 2) return this.lo[r]! & 0xffff;
+    return this.lo[r]!;
+  }
+
+  /**
+   * Writes a register at `size`: 8- and 16-bit writes merge, 32-bit writes
+   * zero bits 63:32 (SDM Vol. 1 §3.4.1.1), 64-bit writes take `hi`.
+   */
+  setReg(r: number, size: number, value: number, hi = 0, highByte = false): void {
+    if (size === 1) {
+      if (highByte) this.lo[r - 4] = (this.lo[r - 4]! & ~0xff00) | ((value & 0xff) << 8);
+      else this.lo[r] = (this.lo[r]! & ~0xff) | (value & 0xff);
+    } else if (size === 2) {
+      this.lo[r] = (this.lo[r]! & ~0xffff) | (value & 0xffff);
+    } else {
+      this.lo[r] = value;
+      this.hi[r] = size === 8 ? hi : 0;
+    }
+  }
+
+  /** The ModRM.reg operand's register value at the instruction's size. */
+  regOperand(insn: DecodedInsn, size: number): number {
+    return this.getReg(insn.reg, size, (insn.highByte & HIGH_BYTE_REG) !== 0);
+  }
+
+  /** A register as a canonical-or-not 64-bit number (exact only if canonical); for addresses. */
+  reg64(r: number): number {
+    return linearOf(this.hi[r]!, this.lo[r]!);
+  }
+
+  // ---------------------------------------------------------------------
+  // Effective addresses
+
+  /**
+   * The linear address of the instruction's memory operand: base + index ×
+   * scale + disp, truncated to 32 bits under a 67 prefix, plus the FS/GS
+   * base, then checked canonical: #GP(0), or #SS(0) for stack references
+   * (SDM Vol. 3A §6.15 "#SS", Vol. 1 §3.3.7.1 canonical addressing).
+   */
+  effectiveAddress(insn: DecodedInsn): number {
+    let lo: number;
+    let hi: number;
+    const b = insn.base;
+    if (b === BASE_RIP) {
+      // nextRip is canonical and |disp| < 2^31: the sum is exact.
+      const sum = this.nextRip + insn.disp;
+      hi = Math.floor(sum / TWO_32);
+      lo = sum - hi * TWO_32;
+    } else {
+      // Add in halves: lo gathers base.lo + index.lo * scale + disp (< 2^36 in magnitude).
+      lo = insn.disp;
+      hi = 0;
+      if (b !== NO_REG) {
+        lo += this.lo[b]! >>> 0;
+        hi += this.hi[b]!;
+      }
+      const x = insn.index;
+      if (x !== NO_REG) {
+        lo += (this.lo[x]! >>> 0) * insn.scale;
+        hi += Math.imul(this.hi[x]!, insn.scale);
+      }
+      const carry = Math.floor(lo / TWO_32);
+      lo -= carry * TWO_32;
+      hi = (hi + carry) | 0;
+    }
+    if (insn.addrSize === 4) {
+      hi = 0; // a 32-bit effective address is zero-extended
+      lo = lo >>> 0;
+    }
+    const seg = insn.segment;
+    if (seg === SEG_FS || seg === SEG_GS) {
+      const base = seg === SEG_FS ? this.fsBase : this.gsBase;
+      const baseHi = Math.floor(base / TWO_32);
+      const l = lo + (base - baseHi * TWO_32);
+      const c = Math.floor(l / TWO_32);
+      lo = l - c * TWO_32;
+      hi = (hi + baseHi + c) | 0;
+    }
+    if (!isCanonical(hi)) this.fault(seg === SEG_SS ? VEC_SS : VEC_GP, 0);
+    return linearOf(hi, lo);
+  }
+
+  // ---------------------------------------------------------------------
+  // Memory, in the current data mode. Values are int32 bit patterns.
+
+  read(la: number, size: number): number {
+    if (la > LAST_CANONICAL_PAGE) checkEnd(la, size);
+    const m = this.mmu;
+    switch (size) {
+      case 1: return m.read8(la, this.dataMode);
+      case 2: return m.read16(la, this.dataMode);
+      case 4: return m.read32(la, this.dataMode) | 0;
+      default: return this.read64(la);
+    }
+  }
+
+  /** Reads 64 bits: returns bits 31:0, leaves bits 63:32 in `readHi`. */
+  read64(la: number): number {
+    if (la > LAST_CANONICAL_PAGE) checkEnd(la, 8);
+    const m = this.mmu;
+    if ((la & 0xfff) <= 0xff8) {
+      const lo = m.read32(la, this.dataMode) | 0;
+      this.readHi = m.read32(la + 4, this.dataMode) | 0;
+      return lo;
+    }
+    m.read64Halves(la, this.dataMode, this.halves);
+    this.readHi = this.halves[1]! | 0;
+    return this.halves[0]! | 0;
+  }
+
+  private readonly halves = new Uint32Array(2);
+
+  write(la: number, size: number, value: number, hi = 0): void {
+    if (la > LAST_CANONICAL_PAGE) checkEnd(la, size);
+    const m = this.mmu;
+    switch (size) {
+      case 1: m.write8(la, value, this.dataMode); return;
+      case 2: m.write16(la, value, this.dataMode); return;
+      case 4: m.write32(la, value, this.dataMode); return;
+      default: m.write64Halves(la, value, hi, this.dataMode);
+    }
+  }
+
+  /** The r/m operand (register or memory) at `size`; for size 8 bits 63:32 go to `readHi`. */
+  readRm(insn: DecodedInsn, size: number): number {
+    if (insn.mod === 3) {
+      if (size === 8) this.readHi = this.hi[insn.rm]!;
+      return this.getReg(insn.rm, size, (insn.highByte & HIGH_BYTE_RM) !== 0);
+    }
+    return this.read(this.effectiveAddress(insn), size);
+  }
+
+  /** Writes the r/m operand; `la` is the address already computed for a read-modify-write, or -1. */
+  writeRm(insn: DecodedInsn, size: number, value: number, hi = 0): void {
+    if (insn.mod === 3) this.setReg(insn.rm, size, value, hi, (insn.highByte & HIGH_BYTE_RM) !== 0);
+    else this.write(this.effectiveAddress(insn), size, value, hi);
+  }
+
+  // ---------------------------------------------------------------------
+  // Stack (64-bit mode: RSP, SS ignored for addressing)
+
+  /** Pushes a 64-bit value (or a 16-bit one when size is 2). */
+  push(size: number, value: number, hi = 0): void {
+    const sp = this.reg64(RSP) - size;
+    const la = canonicalOrFault(sp, VEC_SS);
+    this.write(la, size, value, hi);
+    this.setRspNumber(la);
+  }
+
+  /** Pops a value of `size` (8 or 2); bits 63:32 in `readHi`. */
+  pop(size: number): number {
+    const la = canonicalOrFault(this.reg64(RSP), VEC_SS);
+    const v = size === 8 ? this.read64(la) : this.read(la, size);
+    this.setRspNumber(la + size);
+    return v;
+  }
+
+  /** Sets RSP from a (canonical or wrapped) address number. */
+  setRspNumber(value: number): void {
+    const hi = Math.floor(value / TWO_32);
+    this.hi[RSP] = hi | 0;
+    this.lo[RSP] = (value - hi * TWO_32) | 0;
+  }
+}
+
+/** Start of the last page below the canonical hole. */
+const LAST_CANONICAL_PAGE = 2 ** 47 - 4096;
+
+/** An access whose last byte leaves the lower canonical half is #GP(0) (SDM Vol. 1 §3.3.7.1). */
+function checkEnd(la: number, size: number): void {
+  if (la < 2 ** 47 && la + size > 2 ** 47) throw new CpuFault(VEC_GP, 0, '#GP(0)');
+}
+
+function canonicalOrFault(la: number, vector: number): number {
+  if (la < -(2 ** 47) || la >= 2 ** 47) throw new CpuFault(vector, 0, `#${vectorName(vector)}(0)`);
+  return la;
+}
+
+const VECTOR_NAMES = ['DE', 'DB', 'NMI', 'BP', 'OF', 'BR', 'UD', 'NM', 'DF', 'CSO', 'TS', 'NP', 'SS', 'GP', 'PF', '15', 'MF', 'AC', 'MC', 'XM', 'VE', 'CP'];
+
+export function vectorName(vector: number): string {
+  return VECTOR_NAMES[vector] ?? String(vector);
+}

@@ -1,0 +1,195 @@
+/**
+ * The run loop: fetch through the MMU, decode once (cache keyed by physical
+ * address, validated against the bytes), dispatch, retire; deliver faults,
+ * single-step traps, NMIs and interrupts at instruction boundaries; stop
+ * with a `CpuExit` (STYLE.md §2.2 — the CPU never calls the kernel).
+ */
+import { CpuCore, VEC_DB, VEC_GP, VEC_NMI } from './core.js';
+import type { DecodedInsn } from './decode/insn.js';
+import {
+  EVENT_EXTERNAL, EVENT_FAULT, EVENT_NMI, EVENT_SOFTWARE, EVENT_TRAP, TripleFault, deliverEvent,
+} from './deliver.js';
+import type { CpuExit } from './exits.js';
+import { CpuFault, PageFault, SoftwareInterrupt } from './faults.js';
+import { IF, RF, TF } from './flags.js';
+import { MODE_SUPERVISOR, MODE_USER, type Mmu } from './mmu.js';
+
+/** An instruction's semantics. Throws CpuFault for exceptions; writes `nextRip` to branch. */
+export type Handler = (cpu: Cpu, insn: DecodedInsn) => void;
+
+/**
+ * Decodes one instruction from `bytes[offset .. end)`. Returns null when the
+ * instruction needs bytes beyond `end` (the loop then fetches the next page
+ * and retries); an undecodable or unsupported instruction is a record with
+ * `op` = -1 (#UD); one longer than 15 bytes is reported by the decoder as
+ * `op` = -2 (#GP(0), SDM Vol. 2 §2.3.11).
+ */
+export type DecodeFn = (bytes: Uint8Array, offset: number, end: number, address: number) => DecodedInsn | null;
+
+/** Entries of the decode cache (direct-mapped by physical address). */
+const ICACHE_SIZE = 1 << 16;
+const PAGE = 4096;
+/** The longest instruction (SDM Vol. 2 §2.3.11). */
+const MAX_INSN = 15;
+
+/** Reasons the loop stops from inside a handler. */
+const STOP_NONE = 0;
+const STOP_HALT = 1;
+
+export class Cpu extends CpuCore {
+  /** Retired instructions; also drives the virtual TSC. */
+  instructions = 0;
+  /** Host-call range [start, end): reaching it exits with `hostcall` (kernel "C" functions). */
+  hostcallStart = 0;
+  hostcallEnd = 0;
+  /** Set by HLT: the loop exits with `halt` after the instruction. */
+  stop = STOP_NONE;
+  /** An external interrupt waiting for IF = 1 (vector), or -1. */
+  pendingInterrupt = -1;
+  /** An NMI waiting (delivered unless blocked by a previous NMI). */
+  pendingNmi = false;
+  /** STI / MOV SS shadow: no interrupts before the next instruction completes (SDM Vol. 3A §6.8.3). */
+  interruptShadow = false;
+
+  private readonly icTags = new Float64Array(ICACHE_SIZE).fill(NaN);
+  private readonly icInsns: (DecodedInsn | undefined)[] = new Array<DecodedInsn | undefined>(ICACHE_SIZE).fill(undefined);
+  /** Window for instructions that cross a page boundary. */
+  private readonly window = new Uint8Array(MAX_INSN * 2);
+
+  constructor(
+    mmu: Mmu,
+    private readonly decode: DecodeFn,
+    private readonly handlers: readonly Handler[],
+    private readonly undefinedHandler: Handler,
+  ) {
+    super(mmu);
+  }
+
+  /** HLT: stop the loop after this instruction (only at CPL 0; the handler checks). */
+  halt(): void {
+    this.stop = STOP_HALT;
+  }
+
+  /** Requests an NMI at the next instruction boundary. */
+  injectNmi(): void {
+    this.pendingNmi = true;
+  }
+
+  /** Requests a maskable external interrupt (delivered when IF = 1). */
+  injectInterrupt(vector: number): void {
+    this.pendingInterrupt = vector;
+  }
+
+  /**
+   * Runs until an exit or until `budget` instructions have retired. Faults
+   * raised by instructions are delivered through the IDT and execution
+   * continues in the handler, as on hardware.
+   */
+  run(budget: number): CpuExit {
+    const end = this.instructions + budget;
+    while (this.instructions < end) {
+      if (this.pendingNmi || this.pendingInterrupt >= 0) {
+        const exit = this.deliverPending();
+        if (exit) return exit;
+      }
+      const rip = this.rip;
+      if (rip >= this.hostcallStart && rip < this.hostcallEnd) return { kind: 'hostcall', address: rip };
+      const tfBefore = (this.flags.raw & TF) !== 0;
+      let insn: DecodedInsn | undefined;
+      try {
+        insn = this.fetch(rip);
+        this.nextRip = rip + insn.length;
+        (this.handlers[insn.op] ?? this.undefinedHandler)(this, insn);
+      } catch (e) {
+        const exit = this.onFault(e, rip);
+        if (exit) return exit;
+        continue;
+      }
+      this.rip = this.nextRip;
+      this.instructions++;
+      if (this.interruptShadow) this.interruptShadow = false;
+      // RF is cleared after any instruction completes (SDM Vol. 3A §18.3.1.1).
+      if ((this.flags.raw & RF) !== 0) this.flags.raw &= ~RF;
+      if (tfBefore) {
+        // Single-step: a trap after an instruction that began with TF = 1 (SDM Vol. 3A §18.3.1.4).
+        const exit = this.deliver(VEC_DB, EVENT_TRAP, 0, this.rip);
+        if (exit) return exit;
+      }
+      if (this.stop !== STOP_NONE) {
+        this.stop = STOP_NONE;
+        return { kind: 'halt' };
+      }
+    }
+    return { kind: 'budget' };
+  }
+
+  /** The decoded instruction at `rip`, from the cache when its bytes are unchanged. */
+  private fetch(rip: number): DecodedInsn {
+    const frame = this.mmu.fetchFrame(rip, this.cpl === 3 ? MODE_USER : MODE_SUPERVISOR);
+    const pa = this.mmu.fetchPhys;
+    const off = rip & 0xfff;
+    const slot = (pa ^ (pa / ICACHE_SIZE)) & (ICACHE_SIZE - 1);
+    const cached = this.icInsns[slot];
+    if (cached !== undefined && this.icTags[slot] === pa && cached.address === rip && sameBytes(cached.bytes, frame, off)) {
+      return cached;
+    }
+    const insn = this.decode(frame, off, PAGE, rip) ?? this.decodeAcrossPages(frame, off, rip);
+    if (off + insn.length <= PAGE) {
+      this.icTags[slot] = pa;
+      this.icInsns[slot] = insn;
+    }
+    return insn;
+  }
+
+  /** Decodes an instruction that continues on the next page (fetching it may #PF there). */
+  private decodeAcrossPages(frame: Uint8Array, off: number, rip: number): DecodedInsn {
+    const w = this.window;
+    const first = PAGE - off;
+    w.set(frame.subarray(off, PAGE), 0);
+    const next = this.mmu.fetchFrame(rip + first, this.cpl === 3 ? MODE_USER : MODE_SUPERVISOR);
+    w.set(next.subarray(0, MAX_INSN), first);
+    const insn = this.decode(w, 0, first + MAX_INSN, rip);
+    if (!insn) this.fault(VEC_GP, 0); // longer than 15 bytes
+    return insn;
+  }
+
+  /** Turns an exception thrown by an instruction into IDT delivery, or an exit. */
+  private onFault(e: unknown, rip: number): CpuExit | null {
+    if (!(e instanceof CpuFault)) throw e;
+    if (e instanceof SoftwareInterrupt) return this.deliver(e.vector, EVENT_SOFTWARE, 0, this.nextRip);
+    if (e instanceof PageFault) this.cr2 = e.address;
+    // A fault restores the instruction's start: nothing it did is kept (handlers write state last).
+    this.rip = rip;
+    return this.deliver(e.vector, EVENT_FAULT, e.errorCode, rip);
+  }
+
+  private deliver(vector: number, kind: number, errorCode: number, returnRip: number): CpuExit | null {
+    try {
+      deliverEvent(this, vector, kind, errorCode, returnRip);
+      return null;
+    } catch (e) {
+      if (e instanceof TripleFault) return { kind: 'triple-fault', vector: e.vector, errorCode: e.errorCode };
+      throw e;
+    }
+  }
+
+  /** NMI first, then a maskable interrupt if IF = 1 and no STI/MOV SS shadow. */
+  private deliverPending(): CpuExit | null {
+    if (this.pendingNmi && !this.nmiBlocked && !this.interruptShadow) {
+      this.pendingNmi = false;
+      return this.deliver(VEC_NMI, EVENT_NMI, 0, this.rip);
+    }
+    if (this.pendingInterrupt >= 0 && (this.flags.raw & IF) !== 0 && !this.interruptShadow) {
+      const v = this.pendingInterrupt;
+      this.pendingInterrupt = -1;
+      return this.deliver(v, EVENT_EXTERNAL, 0, this.rip);
+    }
+    return null;
+  }
+}
+
+function sameBytes(bytes: Uint8Array, frame: Uint8Array, off: number): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== frame[off + i]) return false;
+  return true;
+}
+
