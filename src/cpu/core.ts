@@ -103,6 +103,16 @@ export class CpuCore {
   fpuSw = 0;
   fpuTw = 0;
 
+  // SYSCALL MSRs (SDM Vol. 3A §5.8.8): STAR as halves, LSTAR/CSTAR as canonical numbers, FMASK 32 bits.
+  starLo = 0;
+  starHi = 0;
+  lstar = 0;
+  cstar = 0;
+  fmask = 0;
+  tscAux = 0;
+  /** XCR0: enabled XSAVE components (x87 always). */
+  xcr0 = 1;
+
   /** NMIs are blocked from NMI delivery until the next IRET (SDM Vol. 3A §6.7.1). */
   nmiBlocked = false;
 
