@@ -8,9 +8,10 @@
  * two in step (the magic numbers carry a version).
  *
  * Address space (MAP_FIXED_NOREPLACE, identical in every run):
- *   CODE_BASE  0x10000000  one RWX page: the snippet, then the 14-byte exit
- *                          jump `jmp *0(%rip); .quad kentry_exit`, then 0xcc
- *                          (int3) up to the end of the page
+ *   CODE_BASE  0x10000000  one RWX page: the snippet, then the 6-byte exit
+ *                          jump `jmp *disp32(%rip)` through the page's last
+ *                          quad (CODE_BASE+0xff8 = &kentry_exit); every other
+ *                          byte of the page is 0xcc (int3)
  *   CODE_BASE+0x1000       one PROT_NONE guard page
  *   DATA_BASE  0x20000000  DATA_SIZE bytes RW (the stack is at its top)
  *   DATA_BASE+DATA_SIZE    one PROT_NONE guard page
@@ -42,14 +43,14 @@
 #define DATA_BASE 0x20000000UL
 #define DATA_SIZE 0x4000UL
 #define MAX_CODE 256
-#define EXIT_JUMP_LEN 14
+#define EXIT_JUMP_LEN 6
 #define MAX_PATCHES 4096
 
 #define IN_MAGIC 0x3148524bU  /* "KRH1" little-endian */
 #define OUT_MAGIC 0x3153524bU /* "KRS1" */
 
-/* Input RFLAGS bits a case may choose: CF PF AF ZF SF TF DF OF. */
-#define RFLAGS_CHOOSABLE 0x0dd5UL
+/* Input RFLAGS bits a case may choose: CF PF AF ZF SF TF DF OF AC. */
+#define RFLAGS_CHOOSABLE 0x40dd5UL
 #define RFLAGS_FIXED 0x0202UL /* bit 1 and IF */
 
 struct cpu_state {
@@ -80,6 +81,8 @@ static struct {
 void kentry_enter(void);
 void kentry_exit(void);
 void kentry_resume(void);
+void kentry_on_fault(int, siginfo_t *, void *);
+void kentry_on_alarm(int);
 
 #define XMM_LOADS(op, dir) \
   op(0) op(1) op(2) op(3) op(4) op(5) op(6) op(7) op(8) op(9) op(10) op(11) op(12) op(13) op(14) op(15)
@@ -124,6 +127,8 @@ __asm__(
     "  lea g_scratch+64(%rip), %rsp\n"
     "  pushfq\n"
     "  popq g_out+136(%rip)\n"
+    "  pushq $0x202\n"
+    "  popfq\n" /* AC off before the (8-byte aligned) XMM stores */
     "  mov %rax, g_out+0*8(%rip)\n"
     "  mov %rcx, g_out+1*8(%rip)\n"
     "  mov %rdx, g_out+2*8(%rip)\n"
@@ -152,7 +157,16 @@ __asm__(
     "  add $8, %rsp\n"
     "  pop %r15\n  pop %r14\n  pop %r13\n  pop %r12\n  pop %rbx\n  pop %rbp\n"
     "  ret\n"
-    ".size kentry_exit, .-kentry_exit\n");
+    ".size kentry_exit, .-kentry_exit\n"
+    "\n"
+    /* Signal handlers start here: the kernel clears TF and DF for a handler
+       but not AC, and a snippet may leave AC set; C code must not run with it. */
+    "kentry_on_fault:\n"
+    "  pushfq\n  andl $~0x40000, (%rsp)\n  popfq\n"
+    "  jmp on_fault\n"
+    "kentry_on_alarm:\n"
+    "  pushfq\n  andl $~0x40000, (%rsp)\n  popfq\n"
+    "  jmp on_alarm\n");
 
 static void die(const char *msg) {
   fprintf(stderr, "kentry-native: %s\n", msg);
@@ -178,7 +192,7 @@ static void put_num(unsigned long v) {
 static const int reg_of_gpr[16] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
                                    REG_R8,  REG_R9,  REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15};
 
-static void on_fault(int sig, siginfo_t *si, void *ucv) {
+void on_fault(int sig, siginfo_t *si, void *ucv) {
   ucontext_t *uc = ucv;
   greg_t *g = uc->uc_mcontext.gregs;
   if (!g_running) {
@@ -209,7 +223,7 @@ static void on_fault(int sig, siginfo_t *si, void *ucv) {
   g[REG_EFL] = 0x202;
 }
 
-static void on_alarm(int sig) {
+void on_alarm(int sig) {
   (void)sig;
   put_str("kentry-native: watchdog: the batch did not finish within ");
   put_num((unsigned long)g_timeout);
@@ -301,7 +315,7 @@ int main(void) {
   if (sigaltstack(&ss, NULL) != 0) die("sigaltstack failed");
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
-  sa.sa_sigaction = on_fault;
+  sa.sa_sigaction = kentry_on_fault;
   sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
   sigfillset(&sa.sa_mask);
   const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP};
@@ -309,7 +323,7 @@ int main(void) {
     if (sigaction(sigs[i], &sa, NULL) != 0) die("sigaction failed");
   struct sigaction al;
   memset(&al, 0, sizeof al);
-  al.sa_handler = on_alarm;
+  al.sa_handler = kentry_on_alarm;
   al.sa_flags = SA_ONSTACK;
   sigfillset(&al.sa_mask);
   if (sigaction(SIGALRM, &al, NULL) != 0) die("sigaction failed");
@@ -340,10 +354,14 @@ int main(void) {
 
     memset(code, 0xcc, CODE_SIZE);
     memcpy(code, take(code_len), code_len);
-    static const unsigned char jmp_abs[6] = {0xff, 0x25, 0, 0, 0, 0};
-    memcpy(code + code_len, jmp_abs, 6);
+    /* jmp *disp32(%rip) to the 8-aligned exit address in the page's last quad
+       (aligned so that the load passes an alignment check when AC is set). */
     uint64_t exit_addr = (uint64_t)(uintptr_t)kentry_exit;
-    memcpy(code + code_len + 6, &exit_addr, 8);
+    memcpy(code + CODE_SIZE - 8, &exit_addr, 8);
+    int32_t disp = (int32_t)(CODE_SIZE - 8 - (code_len + EXIT_JUMP_LEN));
+    code[code_len] = 0xff;
+    code[code_len + 1] = 0x25;
+    memcpy(code + code_len + 2, &disp, 4);
 
     memset(data, 0, DATA_SIZE);
     for (uint32_t p = 0; p < npatches; p++) {

@@ -20,6 +20,7 @@ import {
   type NativeCase,
   type NativeResult,
 } from './native.js';
+import { compareResults, describeCase, generateCases } from './cases.js';
 import { Prng, mask, parityEven, type OperandBits } from './random.js';
 import { checkSnippet } from './snippet-check.js';
 
@@ -192,6 +193,25 @@ describe.skipIf(SKIP_HOST_ORACLE)('native snippet harness', () => {
       expect(r.regs.rax).toBe(1n);
     });
 
+    it('AC set on entry: a misaligned load raises #AC (SIGBUS, trapno 17); an aligned one does not', () => {
+      const [bad, good, leftSet] = runNative([
+        { code: asm('mov 1(%rdi), %eax'), regs: { rdi: DATA_BASE }, rflags: 0x202n | FLAG.AC },
+        { code: asm('mov 4(%rdi), %eax'), regs: { rdi: DATA_BASE }, rflags: 0x202n | FLAG.AC },
+        { code: asm('push %rax\npopf'), regs: { rax: 0x202n | FLAG.AC }, unchecked: true },
+      ]);
+      expect(bad!.signal).toMatchObject({ signo: 7, name: 'SIGBUS', trapno: 17, code: 1 /* BUS_ADRALN */ });
+      expect(bad!.rflags & FLAG.RF).toBe(FLAG.RF); // a fault's RFLAGS image has RF set
+      expect(good!.status).toBe('ok');
+      expect(leftSet!.status).toBe('ok');
+      expect(leftSet!.rflags).toBe(0x202n | FLAG.AC);
+    });
+
+    it('CR2 is reported for page faults only (the kernel keeps a stale one otherwise)', () => {
+      const [pf, ud] = runNative([{ code: asm('mov 0x30000000, %eax') }, { code: asm('ud2') }]);
+      expect(pf!.signal!.cr2).toBe(0x3000_0000n);
+      expect(ud!.signal!.cr2).toBe(0n);
+    });
+
     it('faulting and clean cases interleave in one batch', () => {
       const ok = { code: asm('inc %rax') };
       const bad = { code: asm('ud2') };
@@ -262,39 +282,28 @@ describe.skipIf(SKIP_HOST_ORACLE)('native snippet harness', () => {
   });
 
   it('10,000 random add/sub cases over all operand sizes match an independent model of the flags, in a few seconds', () => {
-    const forms: { text: string; op: 'add' | 'sub'; bits: OperandBits }[] = [];
+    const texts: { text: string; op: 'add' | 'sub'; bits: OperandBits }[] = [];
     for (const op of ['add', 'sub'] as const) {
-      forms.push(
+      texts.push(
         { text: `${op} %bl, %al`, op, bits: 8 },
         { text: `${op} %bx, %ax`, op, bits: 16 },
         { text: `${op} %ebx, %eax`, op, bits: 32 },
         { text: `${op} %rbx, %rax`, op, bits: 64 },
       );
     }
-    const bytes = assemble(forms.map((f) => f.text));
-    const rng = new Prng(2024);
-    const cases: NativeCase[] = [];
-    const meta: (typeof forms)[number][] = [];
-    for (let i = 0; i < 10_000; i++) {
-      const k = rng.below(forms.length);
-      const f = forms[k]!;
-      meta.push(f);
-      cases.push({
-        code: bytes[k]!,
-        regs: { ...rng.gprs({ rsp: STACK_TOP }), rax: rng.interestingReg(f.bits), rbx: rng.interestingReg(f.bits) },
-        rflags: rng.rflags({ df: true }),
-      });
-    }
+    const bytes = assemble(texts.map((f) => f.text));
+    const forms = texts.map((t, i) => ({ name: t.text, code: bytes[i]!, bits: t.bits, df: true, op: t.op }));
+    const generated = generateCases(forms, 10_000, 2024);
     const t0 = performance.now();
-    const results = runNative(cases);
+    const results = runNative(generated.map((g) => g.case));
     const ms = performance.now() - t0;
-    console.log(`native harness: ${cases.length} cases in ${ms.toFixed(0)} ms`);
+    console.log(`native harness: ${generated.length} cases in ${ms.toFixed(0)} ms`);
     expect(ms).toBeLessThan(5000);
 
-    let checked = 0;
+    const failures: string[] = [];
     results.forEach((r, i) => {
-      const c = cases[i]!;
-      const f = meta[i]!;
+      const { form, case: c } = generated[i]!;
+      const f = forms.find((x) => x.name === form.name)!;
       const m = mask(f.bits);
       const sign = 1n << BigInt(f.bits - 1);
       const a = c.regs!.rax! & m;
@@ -302,23 +311,38 @@ describe.skipIf(SKIP_HOST_ORACLE)('native snippet harness', () => {
       const res = (f.op === 'add' ? a + b : a - b) & m;
       const cf = f.op === 'add' ? a + b > m : a < b;
       const of = f.op === 'add' ? ((a ^ res) & (b ^ res) & sign) !== 0n : ((a ^ b) & (a ^ res) & sign) !== 0n;
-      const af = ((a ^ b ^ res) & 0x10n) !== 0n;
-      let want = c.rflags! & ~ARITH;
-      if (cf) want |= FLAG.CF;
-      if (parityEven(res)) want |= FLAG.PF;
-      if (af) want |= FLAG.AF;
-      if (res === 0n) want |= FLAG.ZF;
-      if ((res & sign) !== 0n) want |= FLAG.SF;
-      if (of) want |= FLAG.OF;
+      let rflags = c.rflags! & ~ARITH;
+      if (cf) rflags |= FLAG.CF;
+      if (parityEven(res)) rflags |= FLAG.PF;
+      if (((a ^ b ^ res) & 0x10n) !== 0n) rflags |= FLAG.AF;
+      if (res === 0n) rflags |= FLAG.ZF;
+      if ((res & sign) !== 0n) rflags |= FLAG.SF;
+      if (of) rflags |= FLAG.OF;
       // 32-bit writes zero the upper half; 8/16-bit writes keep it.
       const rax = f.bits === 32 ? res : (c.regs!.rax! & ~m) | res;
-      expect(r.status).toBe('ok');
-      expect(r.regs.rax).toBe(rax);
-      expect(r.rflags).toBe(want);
-      expect(r.rip).toBe(CODE_BASE + BigInt(c.code.length));
-      for (const name of GPR_NAMES) if (name !== 'rax') expect(r.regs[name]).toBe(c.regs![name]);
-      checked++;
+      const expected: NativeResult = {
+        status: 'ok',
+        regs: { ...(c.regs as Required<NonNullable<NativeCase['regs']>>), rax },
+        rip: CODE_BASE + BigInt(c.code.length),
+        rflags,
+        xmm: Array.from({ length: 16 }, () => 0n),
+        mxcsr: 0x1f80,
+        dataChanges: [],
+      };
+      const diffs = compareResults(expected, r);
+      if (diffs.length > 0 && failures.length < 10) failures.push(`${describeCase(form, c)}: ${diffs.join('; ')}`);
     });
-    expect(checked).toBe(10_000);
+    expect(failures).toEqual([]);
+    const sizes = new Set(generated.map((g) => g.form.name));
+    expect(sizes.size).toBe(8);
+  });
+
+  it('compareResults names each difference', () => {
+    const c: NativeCase = { code: asm('inc %rax') };
+    const r = runNativeOne(c);
+    const other: NativeResult = { ...r, regs: { ...r.regs, rcx: 1n }, rflags: r.rflags ^ FLAG.CF, dataChanges: [{ offset: 4, bytes: new Uint8Array([1]) }] };
+    expect(compareResults(r, r)).toEqual([]);
+    expect(compareResults(r, other)).toEqual(['rcx: 0x0 vs 0x1', 'rflags: 0x202 vs 0x203 (mask 0xffffffff)', 'data changes: [] vs [4:01]']);
+    expect(compareResults(r, other, { flagsMask: ~FLAG.CF, data: false })).toEqual(['rcx: 0x0 vs 0x1']);
   });
 });

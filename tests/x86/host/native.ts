@@ -10,10 +10,11 @@
  *
  *   CODE_BASE  0x10000000  the snippet (RWX page). The snippet ends by
  *                          reaching CODE_BASE + code.length (the *end*);
- *                          there the harness has put the 14-byte exit jump
- *                          `jmp *0(%rip); .quad exit` and after it int3
- *                          (0xcc) up to the end of the page. A PROT_NONE
- *                          guard page follows.
+ *                          there the harness has put the 6-byte exit jump
+ *                          `jmp *disp32(%rip)` through the page's last quad
+ *                          (EXIT_SLOT, which holds the exit stub's address);
+ *                          every other byte of the page is int3 (0xcc). A
+ *                          PROT_NONE guard page follows.
  *   DATA_BASE  0x20000000  DATA_SIZE bytes, zero unless a case patches them;
  *                          PROT_NONE guard pages just below and just above.
  *   STACK_TOP  DATA_BASE + DATA_SIZE - 0x100: the default RSP (the 256
@@ -46,8 +47,10 @@ export const DATA_SIZE = 0x4000;
 export const STACK_TOP = DATA_BASE + BigInt(DATA_SIZE) - 0x100n;
 /** Largest snippet the harness accepts. */
 export const MAX_CODE = 256;
-/** The bytes after the snippet: `jmp *0(%rip)` and the exit stub's address (14 bytes in all). */
-export const EXIT_JUMP_LEN = 14;
+/** The bytes after the snippet: `ff 25 disp32`, jmp *disp32(%rip) through EXIT_SLOT. */
+export const EXIT_JUMP_LEN = 6;
+/** The 8-aligned quad holding the exit stub's (host) address: the last one of the code page. */
+export const EXIT_SLOT = CODE_BASE + BigInt(CODE_SIZE) - 8n;
 /** What fills the rest of the code page. */
 export const CODE_FILL = 0xcc;
 
@@ -69,11 +72,17 @@ export const FLAG = {
   IF: 1n << 9n,
   DF: 1n << 10n,
   OF: 1n << 11n,
+  RF: 1n << 16n,
+  AC: 1n << 18n,
 } as const;
 /** The arithmetic flags CF PF AF ZF SF OF. */
 export const ARITH_FLAGS = FLAG.CF | FLAG.PF | FLAG.AF | FLAG.ZF | FLAG.SF | FLAG.OF;
-/** RFLAGS bits a case may choose: the arithmetic flags, DF and TF (TF traps after the first instruction). */
-export const RFLAGS_CHOOSABLE = ARITH_FLAGS | FLAG.DF | FLAG.TF;
+/**
+ * RFLAGS bits a case may choose: the arithmetic flags, DF, TF (traps after
+ * the first instruction) and AC (Linux sets CR0.AM: a misaligned access then
+ * raises #AC, SIGBUS trapno 17).
+ */
+export const RFLAGS_CHOOSABLE = ARITH_FLAGS | FLAG.DF | FLAG.TF | FLAG.AC;
 /** Always set on entry: bit 1 (reserved, reads as 1) and IF. */
 export const RFLAGS_FIXED = 0x202n;
 export const DEFAULT_MXCSR = 0x1f80;
@@ -116,7 +125,7 @@ export interface NativeSignal {
   readonly trapno: number;
   /** The error code (REG_ERR); for #PF bit 0 present, 1 write, 2 user, 4 instruction fetch. */
   readonly err: bigint;
-  /** CR2 as the kernel reports it (the faulting address for #PF). */
+  /** CR2 as the kernel reports it (the faulting address) for #PF; 0 for other traps. */
   readonly cr2: bigint;
 }
 
@@ -127,6 +136,10 @@ export interface NativeResult {
   readonly regs: Gprs;
   /** CODE_BASE + code.length when ok; the ucontext RIP on a signal. */
   readonly rip: bigint;
+  /**
+   * RFLAGS at the end (pushfq), or as the CPU pushed them at the fault: for
+   * faults (not traps) that image has RF (bit 16) set, as the SDM specifies.
+   */
   readonly rflags: bigint;
   /** XMM0-15 (unsigned 128-bit) at the end or at the fault (from the signal frame's fpstate). */
   readonly xmm: readonly bigint[];
@@ -224,7 +237,7 @@ function encodeCases(cases: readonly NativeCase[], timeout: number): Buffer {
     }
     const rflags = c.rflags ?? RFLAGS_FIXED;
     if ((rflags & ~(RFLAGS_CHOOSABLE | RFLAGS_FIXED)) !== 0n) {
-      throw new NativeHarnessError(`case ${i}: rflags ${rflags.toString(16)} sets bits outside CF PF AF ZF SF TF DF OF`);
+      throw new NativeHarnessError(`case ${i}: rflags ${rflags.toString(16)} sets bits outside CF PF AF ZF SF TF DF OF AC`);
     }
     buf.writeUInt32LE(c.code.length, o);
     buf.writeUInt32LE(c.data?.length ?? 0, o + 4);
@@ -275,7 +288,9 @@ function decodeResults(out: Buffer, count: number): NativeResult[] {
     const addr = out.readBigUInt64LE(o + 16);
     const trapno = Number(out.readBigUInt64LE(o + 24));
     const err = out.readBigUInt64LE(o + 32);
-    const cr2 = out.readBigUInt64LE(o + 40);
+    // The kernel reports thread.cr2, which only page faults update: for any
+    // other trap it is stale (left by an earlier case), so it is zeroed here.
+    const cr2 = trapno === 14 ? out.readBigUInt64LE(o + 40) : 0n;
     o += 48;
     const regs = {} as Record<GprName, bigint>;
     for (const name of GPR_NAMES) {
