@@ -126,6 +126,12 @@ describe.skipIf(SKIP_HOST_ORACLE)('native snippet harness', () => {
       expect(r.dataChanges).toEqual([]);
     });
 
+    it('the bytes above STACK_TOP can hold values for the snippet to pop', () => {
+      const c: NativeCase = { code: asm('pop %rax\npop %rcx'), data: [dataAt(STACK_TOP, 11n, 8), dataAt(STACK_TOP + 8n, 22n, 8)] };
+      const r = runNativeOne(c);
+      expect([r.regs.rax, r.regs.rcx, r.regs.rsp]).toEqual([11n, 22n, STACK_TOP + 16n]);
+    });
+
     it('call pushes the return address (forward call)', () => {
       const r = runNativeOne({ code: asm('call 1f\n1: pop %rax') });
       expect(r.status).toBe('ok');
@@ -335,6 +341,19 @@ describe.skipIf(SKIP_HOST_ORACLE)('native snippet harness', () => {
     expect(failures).toEqual([]);
     const sizes = new Set(generated.map((g) => g.form.name));
     expect(sizes.size).toBe(8);
+  });
+
+  it('survives arbitrary code: 3,000 random byte strings that pass the static check', () => {
+    const rng = new Prng(7);
+    const cases: NativeCase[] = [];
+    while (cases.length < 3000) {
+      const code = rng.bytes(rng.range(1, 16));
+      if (checkSnippet(code) === undefined) cases.push({ code, regs: rng.gprs({ rsp: STACK_TOP }), rflags: rng.rflags({ df: true }) });
+    }
+    const results = runNative(cases);
+    const kinds = new Set(results.map((r) => (r.status === 'ok' ? 'ok' : r.signal!.name)));
+    expect([...kinds].every((k) => ['ok', 'SIGSEGV', 'SIGILL', 'SIGBUS', 'SIGTRAP', 'SIGFPE'].includes(k))).toBe(true);
+    expect(kinds.has('ok') && kinds.has('SIGSEGV') && kinds.has('SIGILL')).toBe(true);
   });
 
   it('compareResults names each difference', () => {
