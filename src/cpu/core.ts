@@ -204,9 +204,9 @@ export class CpuCore {
       hi = Math.floor(sum / TWO_32);
       lo = sum - hi * TWO_32;
     } else {
-      // Add in halves: lo gathers base.lo + index.lo * scale + disp (< 2^36 in magnitude).
-      lo = insn.disp;
-      hi = 0;
+      // Add in halves: lo gathers base.lo + index.lo * scale + disp.lo (< 2^36).
+      lo = insn.disp >>> 0;
+      hi = insn.dispHi;
       if (b !== NO_REG) {
         lo += this.lo[b]! >>> 0;
         hi += this.hi[b]!;

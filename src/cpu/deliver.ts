@@ -126,7 +126,10 @@ function deliverOnce(cpu: CpuCore, vector: number, kind: number, errorCode: numb
   // "the RSP is aligned to a 16-byte boundary before pushing the stack frame" (§6.14.2).
   rsp -= ((rsp % 16) + 16) % 16;
 
-  const frame: number[] = [oldSs, oldRsp, oldFlags, oldCs, returnRip];
+  // Fault-class exceptions push RFLAGS with RF = 1, so the restarted instruction is not
+  // re-trapped by an instruction breakpoint (SDM Vol. 3A §18.3.1.1; reference §8: ud2, hlt, int N).
+  const pushedFlags = kind === EVENT_FAULT ? oldFlags | RF : oldFlags;
+  const frame: number[] = [oldSs, oldRsp, pushedFlags, oldCs, returnRip];
   if (kind !== EVENT_SOFTWARE && kind !== EVENT_EXTERNAL && kind !== EVENT_NMI && pushesErrorCode(vector)) {
     frame.push(errorCode >>> 0);
   }

@@ -5,7 +5,8 @@
  * with a `CpuExit` (STYLE.md §2.2 — the CPU never calls the kernel).
  */
 import { CpuCore, VEC_DB, VEC_GP, VEC_NMI } from './core.js';
-import type { DecodedInsn } from './decode/insn.js';
+import { OP_TOO_LONG, type DecodedInsn } from './decode/insn.js';
+import { assert } from '../lib/errors.js';
 import {
   EVENT_EXTERNAL, EVENT_FAULT, EVENT_NMI, EVENT_SOFTWARE, EVENT_TRAP, TripleFault, deliverEvent,
 } from './deliver.js';
@@ -21,8 +22,8 @@ export type Handler = (cpu: Cpu, insn: DecodedInsn) => void;
  * Decodes one instruction from `bytes[offset .. end)`. Returns null when the
  * instruction needs bytes beyond `end` (the loop then fetches the next page
  * and retries); an undecodable or unsupported instruction is a record with
- * `op` = -1 (#UD); one longer than 15 bytes is reported by the decoder as
- * `op` = -2 (#GP(0), SDM Vol. 2 §2.3.11).
+ * `op` = OP_UD (#UD); one longer than 15 bytes is OP_TOO_LONG (#GP(0),
+ * SDM Vol. 2 §2.3.11).
  */
 export type DecodeFn = (bytes: Uint8Array, offset: number, end: number, address: number) => DecodedInsn | null;
 
@@ -60,7 +61,6 @@ export class Cpu extends CpuCore {
     mmu: Mmu,
     private readonly decode: DecodeFn,
     private readonly handlers: readonly Handler[],
-    private readonly undefinedHandler: Handler,
   ) {
     super(mmu);
   }
@@ -99,7 +99,8 @@ export class Cpu extends CpuCore {
       try {
         insn = this.fetch(rip);
         this.nextRip = rip + insn.length;
-        (this.handlers[insn.op] ?? this.undefinedHandler)(this, insn);
+        if (insn.op < 0) this.invalidInstruction(insn);
+        this.handlers[insn.op]!(this, insn);
       } catch (e) {
         const exit = this.onFault(e, rip);
         if (exit) return exit;
@@ -141,6 +142,12 @@ export class Cpu extends CpuCore {
     return insn;
   }
 
+  /** #GP(0) for an instruction longer than 15 bytes, #UD for everything the decoder rejects. */
+  private invalidInstruction(insn: DecodedInsn): never {
+    if (insn.op === OP_TOO_LONG) this.fault(VEC_GP, 0);
+    this.undefinedOpcode();
+  }
+
   /** Decodes an instruction that continues on the next page (fetching it may #PF there). */
   private decodeAcrossPages(frame: Uint8Array, off: number, rip: number): DecodedInsn {
     const w = this.window;
@@ -149,7 +156,7 @@ export class Cpu extends CpuCore {
     const next = this.mmu.fetchFrame(rip + first, this.cpl === 3 ? MODE_USER : MODE_SUPERVISOR);
     w.set(next.subarray(0, MAX_INSN), first);
     const insn = this.decode(w, 0, first + MAX_INSN, rip);
-    if (!insn) this.fault(VEC_GP, 0); // longer than 15 bytes
+    assert(insn !== null, 'a 15-byte window cannot be too short');
     return insn;
   }
 

@@ -40,6 +40,28 @@ export const SEG_GS = 5;
 export const BASE_RIP = 16;
 export const NO_REG = -1;
 
+/**
+ * `op` values that are not table rows (every other value is an index into
+ * OPTABLE). For all three, `length` and `bytes` cover the bytes the decoder
+ * looked at, and only `address`, `length`, `bytes`, `op`, `mnemonic`,
+ * `prefixes` and `rex` are meaningful.
+ *
+ * - OP_UD        invalid in 64-bit mode, or valid but not modelled: #UD.
+ * - OP_TOO_LONG  the instruction would be longer than 15 bytes: #GP(0)
+ *                (SDM Vol. 2 §2.3.11). Reported whether or not the bytes
+ *                would otherwise decode; the decoder never reads byte 16.
+ * - OP_TRUNCATED the byte window ended before the instruction did; `length`
+ *                is the window length, i.e. the offset of the first missing
+ *                byte. The caller fetches more (a fetch fault there is a
+ *                #PF at `address + length`) and decodes again.
+ */
+export const OP_UD = -1;
+export const OP_TOO_LONG = -2;
+export const OP_TRUNCATED = -3;
+
+/** Longest legal instruction (SDM Vol. 2 §2.3.11). */
+export const MAX_INSN_LENGTH = 15;
+
 /** `highByte` bits: operand `reg` (bit 0) or `rm` (bit 1) names AH/CH/DH/BH. */
 export const HIGH_BYTE_REG = 1;
 export const HIGH_BYTE_RM = 2;
@@ -83,14 +105,59 @@ export interface DecodedInsn {
   index: number;
   /** 1, 2, 4 or 8. */
   scale: number;
-  /** Sign-extended displacement. */
+  /** Sign-extended displacement, bits 31:0, as a signed 32-bit number. */
   disp: number;
+  /**
+   * Displacement bits 63:32 as a signed 32-bit number: the sign of `disp`,
+   * except for the moffs forms (A0-A3), whose 64-bit offset does not fit in
+   * `disp` alone. The effective address is base + index*scale + (dispHi:disp)
+   * mod 2^64, then truncated to 32 bits when `addrSize` is 4.
+   */
+  dispHi: number;
   /** SEG_* of the memory operand (override, else DS/SS default). */
   segment: number;
-  /** Immediate, bits 31:0 (already sign- or zero-extended to the operand size as the form says). */
+  /**
+   * Immediate, bits 31:0, as an unsigned 32-bit number (already sign- or
+   * zero-extended to the operand size as the form says, and masked to it:
+   * `83 /0 ib` with 66 and ib = 0xff gives 0xffff). Jb/Jz displacements are
+   * sign-extended to 64 bits.
+   */
   immLo: number;
-  /** Immediate, bits 63:32. */
+  /** Immediate, bits 63:32, as an unsigned 32-bit number (0 below 64-bit operand size). */
   immHi: number;
   /** Second immediate (ENTER's nesting level), else 0. */
   imm2: number;
 }
+
+/** A record with every field set, for reuse by the decoder (one shape, no later additions). */
+export function newDecodedInsn(): DecodedInsn {
+  return {
+    address: 0,
+    length: 0,
+    bytes: EMPTY_BYTES,
+    opcode: 0,
+    op: OP_UD,
+    mnemonic: '(bad)',
+    prefixes: 0,
+    rex: 0,
+    opSize: 4,
+    addrSize: 8,
+    hasModrm: false,
+    mod: 0,
+    reg: 0,
+    regOp: 0,
+    rm: 0,
+    highByte: 0,
+    base: NO_REG,
+    index: NO_REG,
+    scale: 1,
+    disp: 0,
+    dispHi: 0,
+    segment: SEG_DS,
+    immLo: 0,
+    immHi: 0,
+    imm2: 0,
+  };
+}
+
+const EMPTY_BYTES = new Uint8Array(0);

@@ -53,8 +53,8 @@ export function opMovMoffsAcc(cpu: Cpu, insn: DecodedInsn): void {
  * then truncated to the operand size — no segment base, no canonical check.
  */
 export function opLea(cpu: Cpu, insn: DecodedInsn): void {
-  let lo = insn.disp;
-  let hi = 0;
+  let lo = insn.disp >>> 0;
+  let hi = insn.dispHi;
   if (insn.base === BASE_RIP) {
     const sum = cpu.nextRip + insn.disp; // nextRip is canonical: exact
     hi = Math.floor(sum / TWO_32);

@@ -124,7 +124,7 @@ export function opStd(cpu: Cpu): void { cpu.flags.raw |= DF; }
 
 /** CALL rel32 (E8). */
 export function opCallRel(cpu: Cpu, insn: DecodedInsn): void {
-  const target = canonicalTarget(cpu.nextRip + insn.immLo);
+  const target = canonicalTarget(cpu.nextRip + (insn.immLo | 0));
   cpu.push(8, lo32(cpu.nextRip), hi32(cpu.nextRip));
   cpu.nextRip = target;
 }
@@ -152,7 +152,7 @@ export function opRet(cpu: Cpu, insn: DecodedInsn): void {
 
 /** JMP rel8/rel32 (EB, E9). */
 export function opJmpRel(cpu: Cpu, insn: DecodedInsn): void {
-  cpu.nextRip = canonicalTarget(cpu.nextRip + insn.immLo);
+  cpu.nextRip = canonicalTarget(cpu.nextRip + (insn.immLo | 0));
 }
 
 /** JMP r/m64 (FF /4). */
@@ -163,7 +163,7 @@ export function opJmpE(cpu: Cpu, insn: DecodedInsn): void {
 
 /** Jcc rel8/rel32 (70-7F, 0F 80-8F): the condition is the opcode's low nibble. */
 export function opJcc(cpu: Cpu, insn: DecodedInsn): void {
-  if (cpu.flags.cond(insn.opcode & 0xf)) cpu.nextRip = canonicalTarget(cpu.nextRip + insn.immLo);
+  if (cpu.flags.cond(insn.opcode & 0xf)) cpu.nextRip = canonicalTarget(cpu.nextRip + (insn.immLo | 0));
 }
 
 /** LEAVE (C9): RSP = RBP, then POP RBP. */
