@@ -132,10 +132,8 @@ export function fitsImm8s(c: InsnCtx, o: Operand, size: Size): boolean {
   if (o.kind !== 'imm') return false;
   let v = c.constOf(o.expr);
   if (v === undefined) return false;
-  if (size < 8) {
-    const bits = BigInt(size * 8);
-    if (v >= 0n && v < 1n << bits) v = BigInt.asIntN(Number(bits), v);
-  }
+  const bits = size * 8;
+  if (v >= 0n && v < 1n << BigInt(bits)) v = BigInt.asIntN(bits, v);
   return v >= -128n && v <= 127n;
 }
 

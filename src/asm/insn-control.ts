@@ -6,7 +6,7 @@
 import { fail } from './errors.js';
 import type { Expr } from './expr.js';
 import { CONDITIONS } from './insn-alu.js';
-import { type Handler, type InsnCtx, type InsnDef, type InsnOut, badOperands, enc, immOf, imm8, isMem, isReg, operandCount } from './insn-common.js';
+import { type Handler, type InsnCtx, type InsnDef, type InsnOut, type Size, badOperands, enc, immOf, imm8, isMem, isReg, operandCount } from './insn-common.js';
 
 /** The target of a direct branch: `label`, `label+4`, `0x1000` (no `$`, no `*`). */
 function directTarget(c: InsnCtx): Expr | null {
@@ -86,11 +86,25 @@ const enter: Handler = (c) => {
   return enc(c, { opcode: [0xc8], imms: [immOf(c, a, 2, false), imm8(c, b)] });
 };
 
-/** String instructions: byte form `op`, others `op + 1`; the size comes from the suffix. */
+/**
+ * String instructions: byte form `op`, others `op + 1`. The size comes from
+ * the suffix or from an accumulator operand; explicit operands (`movsb
+ * (%rsi),(%rdi)`, `scasq (%rdi),%rax`) name the implicit ones and are
+ * otherwise ignored, as in GNU as.
+ */
 function stringOp(opcode: number, sizes: string): Handler {
   return (c) => {
-    if (c.ops.length > 0) fail(`'${c.mnemonic}' takes no operands here: write the size suffix instead (movsb, stosq, ...)`);
-    const size = c.suffix;
+    operandCount(c, 0, 1, 2);
+    let size = c.suffix;
+    for (const o of c.ops) {
+      if (isReg(o) && o.reg.name === 'dx' && opcode >= 0x6c && opcode <= 0x6e) continue; // ins/outs port
+      if (isReg(o) && o.reg.num === 0 && !o.star) {
+        if (size !== null && size !== o.reg.size) fail(`operand size mismatch for '${c.mnemonic}'`);
+        size = o.reg.size as Size;
+      } else if (!isMem(o) || o.star || o.disp !== null || o.index !== null || (o.seg !== null && o.seg.name !== 'es')) {
+        fail(`'${c.mnemonic}' only takes its implicit operands`);
+      }
+    }
     if (size === null) fail(`no size suffix for '${c.mnemonic}'`);
     if (!sizes.includes('bwlq'[[1, 2, 4, 8].indexOf(size)]!)) badOperands(c);
     return enc(c, { size, opcode: [opcode + (size === 1 ? 0 : 1)] });

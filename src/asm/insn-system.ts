@@ -110,7 +110,7 @@ function memOnly(opcode: readonly number[], n: number, size = 0): Handler {
 
 /**
  * ltr/lldt (load) and str/sldt (store): a 16-bit register or memory operand.
- * A store into a register honours its size (66 for %ax, REX.W for %rax);
+ * A store into a 16-bit register gets 0x66 (never REX.W);
  * a load ignores it, as GNU as encodes them.
  */
 function rm16(opcode: readonly number[], n: number, store: boolean): Handler {
@@ -119,7 +119,7 @@ function rm16(opcode: readonly number[], n: number, store: boolean): Handler {
     const o = c.ops[0]!;
     if (!isRm(o)) badOperands(c);
     if (isReg(o) && o.reg.size === 1) fail(`operand size mismatch for '${c.mnemonic}'`);
-    return enc(c, { size: store && isReg(o) ? o.reg.size : 0, opcode, reg: n, rm: rmOf(o) });
+    return enc(c, { size: store && isReg(o) && o.reg.size === 2 ? 2 : 0, opcode, reg: n, rm: rmOf(o) });
   };
 }
 
@@ -134,10 +134,10 @@ export function systemTable(): Map<string, InsnDef> {
   t.set('sidt', { suffixes: 'q', handler: memOnly([0x0f, 0x01], 1) });
   t.set('lgdt', { suffixes: 'q', handler: memOnly([0x0f, 0x01], 2) });
   t.set('lidt', { suffixes: 'q', handler: memOnly([0x0f, 0x01], 3) });
-  t.set('sldt', { suffixes: '', handler: rm16([0x0f, 0x00], 0, true) });
-  t.set('str', { suffixes: '', handler: rm16([0x0f, 0x00], 1, true) });
-  t.set('lldt', { suffixes: '', handler: rm16([0x0f, 0x00], 2, false) });
-  t.set('ltr', { suffixes: '', handler: rm16([0x0f, 0x00], 3, false) });
+  t.set('sldt', { suffixes: 'wlq', handler: rm16([0x0f, 0x00], 0, true) });
+  t.set('str', { suffixes: 'wlq', handler: rm16([0x0f, 0x00], 1, true) });
+  t.set('lldt', { suffixes: 'w', handler: rm16([0x0f, 0x00], 2, false) });
+  t.set('ltr', { suffixes: 'w', handler: rm16([0x0f, 0x00], 3, false) });
   t.set('fxsave', { suffixes: '', handler: memOnly([0x0f, 0xae], 0) });
   t.set('fxrstor', { suffixes: '', handler: memOnly([0x0f, 0xae], 1) });
   t.set('xsave', { suffixes: '', handler: memOnly([0x0f, 0xae], 4) });

@@ -43,7 +43,10 @@ for (let i = 8; i < 16; i++) {
 }
 ['es', 'cs', 'ss', 'ds', 'fs', 'gs'].forEach((r, i) => add(r, 'seg', 2, i));
 for (const i of [0, 2, 3, 4, 8]) add(`cr${i}`, 'cr', 8, i);
-for (const i of [0, 1, 2, 3, 6, 7]) add(`db${i}`, 'dr', 8, i);
+for (const i of [0, 1, 2, 3, 6, 7]) {
+  add(`db${i}`, 'dr', 8, i);
+  add(`dr${i}`, 'dr', 8, i);
+}
 for (let i = 0; i < 16; i++) add(`xmm${i}`, 'xmm', 16, i);
 add('rip', 'rip', 8, 0);
 

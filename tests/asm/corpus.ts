@@ -199,6 +199,10 @@ export function corpus(): string[] {
   }
   L('mov %db7, %rax');
   L('mov %rax, %db0');
+  L('mov %dr6, %r9');
+  L('addq $0xFFFFFFFFFFFFFF80, %r12');
+  L('pushq $0xFFFFFFFFFFFFFFFF');
+  L('imul $0xFFFFFFFFFFFFFFFE, %rbp, %rax');
   // Extensions.
   const ext: [string, string, string][] = [
     ['movzbw', '%al', '%cx'],
@@ -323,6 +327,13 @@ export function corpus(): string[] {
     L(`${p} cmpsb`);
     L(`${p} scasq`);
   }
+  L('movsb (%rsi), (%rdi)');
+  L('scasq (%rdi), %rax');
+  L('stos %al, (%rdi)');
+  L('stos %eax, %es:(%rdi)');
+  L('lods (%rsi), %eax');
+  L('rep stosq %rax, (%rdi)');
+  L('insb %dx, (%rdi)');
   L('insb');
   L('outsl');
   L('rep stosq');
@@ -350,6 +361,10 @@ export function corpus(): string[] {
   }
   for (const op of ['lgdt', 'lidt', 'sgdt', 'sidt']) L(`${op} (%rax)`);
   L('ltr %ax');
+  L('ltrw %cx');
+  L('strw %dx');
+  L('str %eax');
+  L('sldt %rax');
   L('ltr (%rax)');
   L('str %ax');
   L('lldt %cx');
