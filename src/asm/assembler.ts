@@ -160,12 +160,14 @@ export function assemble(source: string, options: AsmOptions = {}): AsmResult {
         case '.align':
         case '.balign':
         case '.p2align': {
-          const parts = splitOperands(args);
+          const parts = splitOperands(args, true);
           if (parts.length < 1 || parts.length > 3) fail(`wrong number of arguments for '${name}'`);
           const n = constArg(parts[0]!, 'alignment', localRef, constOf, 0n, name === '.p2align' ? 30n : 1n << 30n);
           const align = name === '.p2align' ? 2 ** n : Math.max(n, 1);
           if ((align & (align - 1)) !== 0) fail(`alignment ${n} is not a power of 2`);
-          const fill = parts[1] ? constArg(parts[1], 'fill value', localRef, constOf, -128n, 255n) & 0xff : null;
+          // No fill, or 0x90 (GNU as takes "fill with nop" to mean the multi-byte NOPs): code padding.
+          let fill: number | null = parts[1] ? constArg(parts[1], 'fill value', localRef, constOf, -128n, 255n) & 0xff : null;
+          if (fill === 0x90) fill = null;
           const max = parts[2] ? constArg(parts[2], 'maximum padding', localRef, constOf, 0n, 1n << 30n) : null;
           items.push({ kind: 'align', align, fill, max, at });
           return 'align';

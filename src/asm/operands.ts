@@ -36,8 +36,11 @@ export interface MemOperand {
 
 export type Operand = RegOperand | ImmOperand | MemOperand;
 
-/** Splits an operand list on commas outside parentheses and quotes. */
-export function splitOperands(text: string): string[] {
+/**
+ * Splits an operand list on commas outside parentheses and quotes. Empty
+ * parts are an error unless `allowEmpty` (`.p2align 4,,7` skips the fill).
+ */
+export function splitOperands(text: string, allowEmpty = false): string[] {
   const out: string[] = [];
   let depth = 0;
   let cur = '';
@@ -59,7 +62,7 @@ export function splitOperands(text: string): string[] {
     } else cur += c;
   }
   if (cur.trim() !== '' || out.length > 0) out.push(cur.trim());
-  for (const o of out) if (o === '') fail('missing operand');
+  if (!allowEmpty) for (const o of out) if (o === '') fail('missing operand');
   return out;
 }
 
