@@ -3,6 +3,7 @@
  * benchmarks of suites.ts and prints operations per second.
  */
 import { formatRate, runBenchmark, type BenchResult } from './harness.js';
+import { CPU_BENCHMARK } from './cpu.js';
 import { BENCHMARKS } from './suites.js';
 
 function parseArgs(argv: readonly string[]): { seconds: number; json: boolean; filter: string | null } {
@@ -39,4 +40,9 @@ for (const b of chosen) {
   results.push(r);
   if (!opts.json) process.stdout.write(`  ${r.name.padEnd(44)} ${formatRate(r.opsPerSecond).padStart(12)}  (${r.unit})\n`);
 }
-if (opts.json) process.stdout.write(JSON.stringify({ node: process.version, results }, null, 2) + '\n');
+if (opts.json) {
+  // cpu_mips: guest million instructions per second of the compute-bound loop (issue M2 item 8).
+  const cpu = results.find((r) => r.name === CPU_BENCHMARK.name);
+  const summary = { cpu_mips: cpu ? Number((cpu.opsPerSecond / 1e6).toFixed(2)) : null, node: process.version, results };
+  process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+}

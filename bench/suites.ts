@@ -6,6 +6,7 @@ import { layoutOf } from '../src/abi/layout.js';
 import { ptRegs } from '../src/abi/structs/index.js';
 import { StructView } from '../src/abi/view.js';
 import type { Benchmark } from './harness.js';
+import { CPU_BENCHMARK } from './cpu.js';
 import { MMU_BENCHMARKS } from './mmu.js';
 
 const structViewRead: Benchmark = {
@@ -24,4 +25,4 @@ const structViewRead: Benchmark = {
   },
 };
 
-export const BENCHMARKS: readonly Benchmark[] = [...MMU_BENCHMARKS, structViewRead];
+export const BENCHMARKS: readonly Benchmark[] = [CPU_BENCHMARK, ...MMU_BENCHMARKS, structViewRead];

@@ -124,12 +124,28 @@ export class Cpu extends CpuCore {
     return { kind: 'budget' };
   }
 
+  // The current code page, translated once and reused until the page, the
+  // TLB epoch (any invalidation or rights change) or the CPL changes.
+  private codePage = NaN;
+  private codeEpoch = -1;
+  private codeCpl = -1;
+  private codeFrame: Uint8Array = new Uint8Array(0);
+  private codePhys = 0;
+
   /** The decoded instruction at `rip`, from the cache when its bytes are unchanged. */
   private fetch(rip: number): DecodedInsn {
-    const frame = this.mmu.fetchFrame(rip, this.cpl === 3 ? MODE_USER : MODE_SUPERVISOR);
-    const pa = this.mmu.fetchPhys;
     const off = rip & 0xfff;
-    const slot = (pa ^ (pa / ICACHE_SIZE)) & (ICACHE_SIZE - 1);
+    const page = rip - off;
+    if (page !== this.codePage || this.mmu.tlb.epoch !== this.codeEpoch || this.cpl !== this.codeCpl) {
+      this.codeFrame = this.mmu.fetchFrame(rip, this.cpl === 3 ? MODE_USER : MODE_SUPERVISOR);
+      this.codePhys = this.mmu.fetchPhys - off;
+      this.codePage = page;
+      this.codeEpoch = this.mmu.tlb.epoch;
+      this.codeCpl = this.cpl;
+    }
+    const frame = this.codeFrame;
+    const pa = this.codePhys + off;
+    const slot = pa & (ICACHE_SIZE - 1);
     const cached = this.icInsns[slot];
     if (cached !== undefined && this.icTags[slot] === pa && cached.address === rip && sameBytes(cached.bytes, frame, off)) {
       return cached;

@@ -329,6 +329,7 @@ export class Mmu {
   }
 
   private recompute(): void {
+    this.tlb.epoch++; // rights (WP, SMEP, NXE, paging) may have changed
     const cr0 = this.cr0Value;
     const cr4 = this.cr4Value;
     const efer = this.eferValue;

@@ -58,6 +58,12 @@ export class Tlb {
   readonly bytes: Uint8Array[];
   hits = 0;
   misses = 0;
+  /**
+   * Bumped by every invalidation and by rights changes (the MMU calls
+   * `bumpEpoch`), so a consumer that cached a translation outside the TLB
+   * (the run loop's current code page) knows when to translate again.
+   */
+  epoch = 0;
 
   constructor(entries: number = DEFAULT_TLB_ENTRIES) {
     assert(Number.isInteger(entries) && entries >= 2 && (entries & (entries - 1)) === 0,
@@ -98,6 +104,7 @@ export class Tlb {
    * contains `la`.
    */
   invalidate(la: number): void {
+    this.epoch++;
     const s = (la >>> 12) & this.mask;
     if (this.tags[s] === la - (la & 0xfff)) this.tags[s] = NaN;
     const base2m = la - (la & 0x1f_ffff);
@@ -110,6 +117,7 @@ export class Tlb {
 
   /** Drops every entry. */
   flushAll(): void {
+    this.epoch++;
     this.tags.fill(NaN);
   }
 }
