@@ -10,6 +10,8 @@
  *   iced valid, kentry #UD -> allowed (not modelled); counted and printed
  *
  * Seeded (KENTRY_DECODE_SEED overrides); failures print the seed and bytes.
+ * KENTRY_DECODE_DEBUG=1 also prints iced-valid strings kentry rejects whose
+ * mnemonic kentry knows (to spot a row whose conditions are too strict).
  */
 import { Decoder, DecoderError, DecoderOptions, Instruction, Mnemonic } from 'iced-x86';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -117,12 +119,12 @@ function mutate(src: number[]): number[] {
 
 function buildCases(): Case[] {
   const cases: Case[] = [];
-  for (let k = 0; k < 35_000; k++) cases.push({ bytes: randomCase(), source: 'random' });
-  for (let k = 0; k < 30_000; k++) cases.push({ bytes: structuredCase(), source: 'structured' });
+  for (let k = 0; k < 100_000; k++) cases.push({ bytes: randomCase(), source: 'random' });
+  for (let k = 0; k < 80_000; k++) cases.push({ bytes: structuredCase(), source: 'structured' });
   const rowBytes: number[][] = [];
-  for (let rep = 0; rep < 100; rep++) for (const row of OPTABLE) rowBytes.push(rowCase(row));
+  for (let rep = 0; rep < 200; rep++) for (const row of OPTABLE) rowBytes.push(rowCase(row));
   for (const bytes of rowBytes) cases.push({ bytes, source: 'rows' });
-  for (let k = 0; k < 30_000; k++) cases.push({ bytes: mutate(pick(rowBytes)), source: 'mutated' });
+  for (let k = 0; k < 100_000; k++) cases.push({ bytes: mutate(pick(rowBytes)), source: 'mutated' });
   return cases;
 }
 
@@ -139,6 +141,8 @@ const newStats = (): Stats => ({ total: 0, icedValid: 0, supported: 0, unsupport
 const bump = (m: Map<string, number>, k: string): void => { m.set(k, (m.get(k) ?? 0) + 1); };
 const stats: Record<Source, Stats> = { random: newStats(), structured: newStats(), rows: newStats(), mutated: newStats() };
 const summary: string[] = [];
+const KNOWN = new Set(OPTABLE.flatMap((r) => [r.mnemonic, ...(r.sizeMnemonics ?? [])]));
+const debugSeen = new Map<string, number>();
 
 describe(`decoder vs iced-x86 (seed ${SEED}, KENTRY_DECODE_SEED to change)`, () => {
   const cases = buildCases();
@@ -170,7 +174,7 @@ describe(`decoder vs iced-x86 (seed ${SEED}, KENTRY_DECODE_SEED to change)`, () 
       const valid = !ins.isInvalid;
       if (valid) st.icedValid++;
       if (rec.op >= 0) {
-        rowHits[rec.op]++;
+        rowHits[rec.op] = (rowHits[rec.op] ?? 0) + 1;
         if (!valid) {
           fail(k, `kentry decodes ${rec.mnemonic} (${OPTABLE[rec.op]?.name}, ${rec.length} bytes), iced says invalid (error ${DecoderError[dec.lastError]})`);
           continue;
@@ -180,6 +184,9 @@ describe(`decoder vs iced-x86 (seed ${SEED}, KENTRY_DECODE_SEED to change)`, () 
         if (ins.length !== rec.length) {
           fail(k, `length: kentry ${rec.length} (${OPTABLE[rec.op]?.name}), iced ${ins.length} (${Mnemonic[ins.mnemonic]})`);
           continue;
+        }
+        if (rec.bytes.length !== rec.length || rec.bytes.some((x, j) => x !== buf[off + j])) {
+          fail(k, `bytes: kentry copied [${hexs(rec.bytes)}]`);
         }
         const kd = describeKentry(rec);
         const id = describeIced(ins, kd);
@@ -191,6 +198,10 @@ describe(`decoder vs iced-x86 (seed ${SEED}, KENTRY_DECODE_SEED to change)`, () 
         if (valid) {
           if (rec.op === OP_TOO_LONG) fail(k, `kentry says longer than 15 bytes, iced decodes ${Mnemonic[ins.mnemonic]} (${ins.length} bytes)`);
           bump(st.unsupportedByCategory, unsupportedCategory(ins));
+          if (process.env['KENTRY_DECODE_DEBUG'] && KNOWN.has(Mnemonic[ins.mnemonic].toLowerCase()) && (debugSeen.get(Mnemonic[ins.mnemonic]) ?? 0) < 3) {
+            debugSeen.set(Mnemonic[ins.mnemonic], (debugSeen.get(Mnemonic[ins.mnemonic]) ?? 0) + 1);
+            console.log(`unsupported known mnemonic: ${hexs(buf.subarray(off, off + ins.length))} ${Mnemonic[ins.mnemonic]} ${describeIced(ins, null).operands.join(', ')}`);
+          }
           bump(st.unsupportedByMnemonic, Mnemonic[ins.mnemonic].toLowerCase());
         }
       }
