@@ -27,6 +27,9 @@ export type Handler = (cpu: Cpu, insn: DecodedInsn) => void;
  */
 export type DecodeFn = (bytes: Uint8Array, offset: number, end: number, address: number) => DecodedInsn | null;
 
+/** Picks the handler for a decoded (valid) instruction: its row's, or a specialised one (ops/fast.ts). */
+export type SelectFn = (insn: DecodedInsn) => Handler;
+
 /** Entries of the decode cache (direct-mapped by physical address). */
 const ICACHE_SIZE = 1 << 16;
 const PAGE = 4096;
@@ -54,13 +57,16 @@ export class Cpu extends CpuCore {
 
   private readonly icTags = new Float64Array(ICACHE_SIZE).fill(NaN);
   private readonly icInsns: (DecodedInsn | undefined)[] = new Array<DecodedInsn | undefined>(ICACHE_SIZE).fill(undefined);
+  private readonly icHandlers: Handler[] = new Array<Handler>(ICACHE_SIZE).fill(invalidInstruction);
+  /** The handler of the instruction `fetch` returned last. */
+  private handler: Handler = invalidInstruction;
   /** Window for instructions that cross a page boundary. */
   private readonly window = new Uint8Array(MAX_INSN * 2);
 
   constructor(
     mmu: Mmu,
     private readonly decode: DecodeFn,
-    private readonly handlers: readonly Handler[],
+    private readonly select: SelectFn,
   ) {
     super(mmu);
   }
@@ -99,8 +105,7 @@ export class Cpu extends CpuCore {
       try {
         insn = this.fetch(rip);
         this.nextRip = rip + insn.length;
-        if (insn.op < 0) this.invalidInstruction(insn);
-        this.handlers[insn.op]!(this, insn);
+        this.handler(this, insn);
       } catch (e) {
         const exit = this.onFault(e, rip);
         if (exit) return exit;
@@ -148,20 +153,18 @@ export class Cpu extends CpuCore {
     const slot = pa & (ICACHE_SIZE - 1);
     const cached = this.icInsns[slot];
     if (cached !== undefined && this.icTags[slot] === pa && cached.address === rip && sameBytes(cached.bytes, frame, off)) {
+      this.handler = this.icHandlers[slot]!;
       return cached;
     }
     const insn = this.decode(frame, off, PAGE, rip) ?? this.decodeAcrossPages(frame, off, rip);
+    const handler = insn.op < 0 ? invalidInstruction : this.select(insn);
+    this.handler = handler;
     if (off + insn.length <= PAGE) {
       this.icTags[slot] = pa;
       this.icInsns[slot] = insn;
+      this.icHandlers[slot] = handler;
     }
     return insn;
-  }
-
-  /** #GP(0) for an instruction longer than 15 bytes, #UD for everything the decoder rejects. */
-  private invalidInstruction(insn: DecodedInsn): never {
-    if (insn.op === OP_TOO_LONG) this.fault(VEC_GP, 0);
-    this.undefinedOpcode();
   }
 
   /** Decodes an instruction that continues on the next page (fetching it may #PF there). */
@@ -209,6 +212,12 @@ export class Cpu extends CpuCore {
     }
     return null;
   }
+}
+
+/** #GP(0) for an instruction longer than 15 bytes, #UD for everything the decoder rejects. */
+function invalidInstruction(cpu: Cpu, insn: DecodedInsn): void {
+  if (insn.op === OP_TOO_LONG) cpu.fault(VEC_GP, 0);
+  cpu.undefinedOpcode();
 }
 
 function sameBytes(bytes: Uint8Array, frame: Uint8Array, off: number): boolean {

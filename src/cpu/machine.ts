@@ -5,10 +5,12 @@
  */
 import { decodeInsn } from './decode/decoder.js';
 import { OP_TRUNCATED, newDecodedInsn } from './decode/insn.js';
-import { Cpu, type DecodeFn } from './exec.js';
+import { Cpu, type DecodeFn, type SelectFn } from './exec.js';
 import type { Mmu } from './mmu.js';
 import { buildHandlers } from './ops/dispatch.js';
+import { specialize } from './ops/fast.js';
 import { opUd } from './ops/system.js';
+import { OPTABLE } from './optable.js';
 
 /** Decodes into a fresh record (the decode cache keeps it); null when more bytes are needed. */
 const decode: DecodeFn = (bytes, offset, end, address) => {
@@ -18,6 +20,9 @@ const decode: DecodeFn = (bytes, offset, end, address) => {
 
 const HANDLERS = buildHandlers(opUd);
 
+/** A specialised handler when ops/fast.ts has one for this exact form, else the row's. */
+const select: SelectFn = (insn) => specialize(OPTABLE[insn.op]!, insn) ?? HANDLERS[insn.op]!;
+
 export function createCpu(mmu: Mmu): Cpu {
-  return new Cpu(mmu, decode, HANDLERS);
+  return new Cpu(mmu, decode, select);
 }

@@ -1,0 +1,227 @@
+/**
+ * Specialised handlers for the forms compiled integer code executes most
+ * (register-register and register-immediate ALU operations, MOV between
+ * registers and memory, LEA, PUSH/POP, CALL/RET, Jcc), chosen once per
+ * decoded instruction by `specialize`. Each one computes exactly what the
+ * generic handler of its row computes (the same flags record, the same
+ * faults) with the operand size and operand kinds fixed, so V8 sees small
+ * monomorphic functions. The host-CPU tests run through these paths.
+ */
+import { RSP } from '../core.js';
+import { BASE_RIP, MAP_PRIMARY, NO_REG, type DecodedInsn } from '../decode/insn.js';
+import type { Cpu, Handler } from '../exec.js';
+import { LAZY_ADD, LAZY_LOGIC, LAZY_SUB } from '../flags.js';
+import type { OpRow } from '../optable.js';
+
+const TWO_32 = 4294967296;
+
+// ---------------------------------------------------------------------------
+// ALU, register destination, 64-bit
+
+function add64(cpu: Cpu, d: number, b: number, bh: number): void {
+  const a = cpu.lo[d]!;
+  const ah = cpu.hi[d]!;
+  const l = (a >>> 0) + (b >>> 0);
+  const lo = l | 0;
+  const hi = (ah + bh + (l > 0xffff_ffff ? 1 : 0)) | 0;
+  cpu.flags.setLazy(LAZY_ADD, 8, a, ah, b, bh, lo, hi);
+  cpu.lo[d] = lo;
+  cpu.hi[d] = hi;
+}
+
+function sub64(cpu: Cpu, d: number, b: number, bh: number, store: boolean): void {
+  const a = cpu.lo[d]!;
+  const ah = cpu.hi[d]!;
+  const l = (a >>> 0) - (b >>> 0);
+  const lo = l | 0;
+  const hi = (ah - bh - (l < 0 ? 1 : 0)) | 0;
+  cpu.flags.setLazy(LAZY_SUB, 8, a, ah, b, bh, lo, hi);
+  if (store) {
+    cpu.lo[d] = lo;
+    cpu.hi[d] = hi;
+  }
+}
+
+function logic64(cpu: Cpu, d: number, lo: number, hi: number, store: boolean): void {
+  cpu.flags.setLazy(LAZY_LOGIC, 8, 0, 0, 0, 0, lo, hi);
+  if (store) {
+    cpu.lo[d] = lo;
+    cpu.hi[d] = hi;
+  }
+}
+
+// 32-bit: results zero-extend into bits 63:32.
+function add32(cpu: Cpu, d: number, b: number): void {
+  const a = cpu.lo[d]!;
+  const r = (a + b) | 0;
+  cpu.flags.setLazy(LAZY_ADD, 4, a, 0, b, 0, r, 0);
+  cpu.lo[d] = r;
+  cpu.hi[d] = 0;
+}
+
+function sub32(cpu: Cpu, d: number, b: number, store: boolean): void {
+  const a = cpu.lo[d]!;
+  const r = (a - b) | 0;
+  cpu.flags.setLazy(LAZY_SUB, 4, a, 0, b, 0, r, 0);
+  if (store) {
+    cpu.lo[d] = r;
+    cpu.hi[d] = 0;
+  }
+}
+
+function logic32(cpu: Cpu, d: number, r: number, store: boolean): void {
+  cpu.flags.setLazy(LAZY_LOGIC, 4, 0, 0, 0, 0, r, 0);
+  if (store) {
+    cpu.lo[d] = r;
+    cpu.hi[d] = 0;
+  }
+}
+
+const ADD = 0;
+const OR = 1;
+const AND = 4;
+const SUB = 5;
+const XOR = 6;
+const CMP = 7;
+
+let srcLo = 0;
+let srcHi = 0;
+
+/** Where a register-form ALU operation takes its source and puts its result. */
+const enum Shape {
+  /** r/m (register) op= reg: 01 09 ... 39 */
+  RmReg,
+  /** reg op= r/m (register): 03 0B ... 3B */
+  RegRm,
+  /** r/m (register) op= imm: 81 83 */
+  RmImm,
+}
+
+/** A register-only ALU handler for `op` at 64 or 32 bits, or null for ADC/SBB (generic path). */
+function aluReg(op: number, size: 4 | 8, shape: Shape): Handler | null {
+  const compute = size === 8 ? alu64(op) : alu32(op);
+  if (!compute) return null;
+  switch (shape) {
+    case Shape.RmReg:
+      return (cpu, i) => { srcLo = cpu.lo[i.reg]!; srcHi = cpu.hi[i.reg]!; compute(cpu, i.rm); };
+    case Shape.RegRm:
+      return (cpu, i) => { srcLo = cpu.lo[i.rm]!; srcHi = cpu.hi[i.rm]!; compute(cpu, i.reg); };
+    default:
+      return (cpu, i) => { srcLo = i.immLo | 0; srcHi = i.immHi | 0; compute(cpu, i.rm); };
+  }
+}
+
+type Compute = (cpu: Cpu, d: number) => void;
+
+function alu64(op: number): Compute | null {
+  switch (op) {
+    case ADD: return (cpu, d) => add64(cpu, d, srcLo, srcHi);
+    case SUB: return (cpu, d) => sub64(cpu, d, srcLo, srcHi, true);
+    case CMP: return (cpu, d) => sub64(cpu, d, srcLo, srcHi, false);
+    case AND: return (cpu, d) => logic64(cpu, d, cpu.lo[d]! & srcLo, cpu.hi[d]! & srcHi, true);
+    case OR: return (cpu, d) => logic64(cpu, d, cpu.lo[d]! | srcLo, cpu.hi[d]! | srcHi, true);
+    case XOR: return (cpu, d) => logic64(cpu, d, cpu.lo[d]! ^ srcLo, cpu.hi[d]! ^ srcHi, true);
+    default: return null;
+  }
+}
+
+function alu32(op: number): Compute | null {
+  switch (op) {
+    case ADD: return (cpu, d) => add32(cpu, d, srcLo);
+    case SUB: return (cpu, d) => sub32(cpu, d, srcLo, true);
+    case CMP: return (cpu, d) => sub32(cpu, d, srcLo, false);
+    case AND: return (cpu, d) => logic32(cpu, d, cpu.lo[d]! & srcLo, true);
+    case OR: return (cpu, d) => logic32(cpu, d, cpu.lo[d]! | srcLo, true);
+    case XOR: return (cpu, d) => logic32(cpu, d, cpu.lo[d]! ^ srcLo, true);
+    default: return null;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Moves
+
+const movRR64: Handler = (cpu, i) => { cpu.lo[i.rm] = cpu.lo[i.reg]!; cpu.hi[i.rm] = cpu.hi[i.reg]!; };
+const movRR32: Handler = (cpu, i) => { cpu.lo[i.rm] = cpu.lo[i.reg]!; cpu.hi[i.rm] = 0; };
+const movGR64: Handler = (cpu, i) => { cpu.lo[i.reg] = cpu.lo[i.rm]!; cpu.hi[i.reg] = cpu.hi[i.rm]!; };
+const movGR32: Handler = (cpu, i) => { cpu.lo[i.reg] = cpu.lo[i.rm]!; cpu.hi[i.reg] = 0; };
+const loadGM64: Handler = (cpu, i) => {
+  const lo = cpu.read64(cpu.effectiveAddress(i));
+  cpu.lo[i.reg] = lo;
+  cpu.hi[i.reg] = cpu.readHi;
+};
+const loadGM32: Handler = (cpu, i) => {
+  cpu.lo[i.reg] = cpu.mmu.read32(cpu.effectiveAddress(i), cpu.dataMode) | 0;
+  cpu.hi[i.reg] = 0;
+};
+const storeMG64: Handler = (cpu, i) => cpu.write(cpu.effectiveAddress(i), 8, cpu.lo[i.reg]!, cpu.hi[i.reg]!);
+const storeMG32: Handler = (cpu, i) => cpu.write(cpu.effectiveAddress(i), 4, cpu.lo[i.reg]!);
+const movRegImm64: Handler = (cpu, i) => { cpu.lo[i.rm] = i.immLo | 0; cpu.hi[i.rm] = i.immHi | 0; };
+const movRegImm32: Handler = (cpu, i) => { cpu.lo[i.rm] = i.immLo | 0; cpu.hi[i.rm] = 0; };
+
+/** LEA with 64-bit addressing and no RIP base: base + index × scale + disp in halves. */
+function leaHalves(cpu: Cpu, i: DecodedInsn): number {
+  let lo = i.disp >>> 0;
+  let hi = i.dispHi;
+  if (i.base !== NO_REG) {
+    lo += cpu.lo[i.base]! >>> 0;
+    hi += cpu.hi[i.base]!;
+  }
+  if (i.index !== NO_REG) {
+    lo += (cpu.lo[i.index]! >>> 0) * i.scale;
+    hi += Math.imul(cpu.hi[i.index]!, i.scale);
+  }
+  const c = (lo / TWO_32) | 0;
+  leaHi = (hi + c) | 0;
+  return (lo - c * TWO_32) | 0;
+}
+
+let leaHi = 0;
+const lea64: Handler = (cpu, i) => { const lo = leaHalves(cpu, i); cpu.lo[i.reg] = lo; cpu.hi[i.reg] = leaHi; };
+const lea32: Handler = (cpu, i) => { cpu.lo[i.reg] = leaHalves(cpu, i); cpu.hi[i.reg] = 0; };
+
+// ---------------------------------------------------------------------------
+// Stack and branches (64-bit operand size)
+
+const push64: Handler = (cpu, i) => cpu.push(8, cpu.lo[i.rm]!, cpu.hi[i.rm]!);
+const pop64: Handler = (cpu, i) => {
+  const lo = cpu.pop(8);
+  cpu.lo[i.rm] = lo;
+  cpu.hi[i.rm] = cpu.readHi;
+};
+const jcc: Handler = (cpu, i) => {
+  if (cpu.flags.cond(i.opcode & 0xf)) {
+    const t = cpu.nextRip + (i.immLo | 0);
+    if (t < -(2 ** 47) || t >= 2 ** 47) cpu.fault(13, 0);
+    cpu.nextRip = t;
+  }
+};
+
+/**
+ * The specialised handler for `insn`, or null when the generic one (of its
+ * row) must run. Only forms whose every operand is fixed by the record.
+ */
+export function specialize(row: OpRow, i: DecodedInsn): Handler | null {
+  const size = i.opSize;
+  if (size !== 8 && size !== 4) return null;
+  if (i.highByte !== 0) return null;
+  const reg = i.mod === 3;
+  const m = row.mnemonic;
+  if (i.opcode >>> 8 !== MAP_PRIMARY) {
+    if (row.form === 'Jz' && m !== 'jmp' && m !== 'call' && m.startsWith('j')) return jcc;
+    return null;
+  }
+  const op = i.opcode & 0xff;
+  if (op < 0x40 && (op & 7) === 1 && reg) return aluReg((op >> 3) & 7, size, Shape.RmReg);
+  if (op < 0x40 && (op & 7) === 3 && reg) return aluReg((op >> 3) & 7, size, Shape.RegRm);
+  if ((op === 0x81 || op === 0x83) && reg) return aluReg(i.regOp, size, Shape.RmImm);
+  switch (row.name) {
+    case 'mov_Ev_Gv': return reg ? (size === 8 ? movRR64 : movRR32) : size === 8 ? storeMG64 : storeMG32;
+    case 'mov_Gv_Ev': return reg ? (size === 8 ? movGR64 : movGR32) : size === 8 ? loadGM64 : loadGM32;
+    case 'mov_Zv_Iv': return size === 8 ? movRegImm64 : movRegImm32;
+    case 'lea_Gv_M': return i.base === BASE_RIP || i.addrSize !== 8 ? null : size === 8 ? lea64 : lea32;
+    case 'push_Zv': return size === 8 ? push64 : null;
+    case 'pop_Zv': return size === 8 && i.rm !== RSP ? pop64 : null;
+  }
+  if (row.form === 'Jb' && m !== 'jmp' && m.startsWith('j')) return jcc;
+  return null;
+}
