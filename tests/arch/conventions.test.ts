@@ -4,9 +4,12 @@ import { InternalError, KentryError, UsageError, assert } from '../../src/lib/er
 import { DesignSpecError } from '../../src/design/validate.js';
 import { CpuFault, PageFault } from '../../src/cpu/faults.js';
 import { PhysMemoryLimitError } from '../../src/cpu/phys-memory.js';
+import { AsmError } from '../../src/asm/index.js';
 
 describe('error conventions', () => {
-  const samples: KentryError[] = [new UsageError('u'), new InternalError('i'), new DesignSpecError('$.x', 'p')];
+  const samples: KentryError[] = [
+    new UsageError('u'), new InternalError('i'), new DesignSpecError('$.x', 'p'), new AsmError(1, 'x', 'y'),
+  ];
   it.each(samples.map((e) => [e.name, e] as const))('%s is an Error with a literal code', (_n, e) => {
     expect(e).toBeInstanceOf(Error);
     expect(e).toBeInstanceOf(KentryError);
