@@ -254,18 +254,10 @@ export class CpuCore {
   /** Reads 64 bits: returns bits 31:0, leaves bits 63:32 in `readHi`. */
   read64(la: number): number {
     if (la > LAST_CANONICAL_PAGE) checkEnd(la, 8);
-    const m = this.mmu;
-    if ((la & 0xfff) <= 0xff8) {
-      const lo = m.read32(la, this.dataMode) | 0;
-      this.readHi = m.read32(la + 4, this.dataMode) | 0;
-      return lo;
-    }
-    m.read64Halves(la, this.dataMode, this.halves);
-    this.readHi = this.halves[1]! | 0;
-    return this.halves[0]! | 0;
+    const lo = this.mmu.read64Lo(la, this.dataMode);
+    this.readHi = this.mmu.readHi;
+    return lo;
   }
-
-  private readonly halves = new Uint32Array(2);
 
   write(la: number, size: number, value: number, hi = 0): void {
     if (la > LAST_CANONICAL_PAGE) checkEnd(la, size);

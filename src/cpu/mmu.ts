@@ -543,6 +543,27 @@ export class Mmu {
   }
 
   /** 64-bit read into `out[at]` (bits 31:0) and `out[at + 1]` (bits 63:32); allocation-free. */
+  /**
+   * 64-bit read as halves on the hot path: returns bits 31:0 (int32) and
+   * leaves bits 63:32 in `readHi`; allocation-free, one translation when
+   * the value is within a page.
+   */
+  read64Lo(la: number, mode: AccessMode): number {
+    const off = la & 0xfff;
+    if (off <= 0xff8) {
+      const b = this.tBytes[this.slot(la, ACCESS_READ, mode)]!;
+      this.readHi = b[off + 4]! | (b[off + 5]! << 8) | (b[off + 6]! << 16) | (b[off + 7]! << 24);
+      return b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24);
+    }
+    this.gather(la, 8, ACCESS_READ, mode);
+    const s = this.scratch;
+    this.readHi = s[4]! | (s[5]! << 8) | (s[6]! << 16) | (s[7]! << 24);
+    return s[0]! | (s[1]! << 8) | (s[2]! << 16) | (s[3]! << 24);
+  }
+
+  /** Bits 63:32 of the last `read64Lo`. */
+  readHi = 0;
+
   read64Halves(la: number, mode: AccessMode, out: Uint32Array, at = 0): void {
     this.gather(la, 8, ACCESS_READ, mode);
     const s = this.scratch;
@@ -600,6 +621,13 @@ export class Mmu {
 
   /** 64-bit write from halves (bits 31:0, bits 63:32); all-or-nothing across pages. */
   write64Halves(la: number, lo: number, hi: number, mode: AccessMode): void {
+    const off = la & 0xfff;
+    if (off <= 0xff8) {
+      const b = this.tBytes[this.slot(la, ACCESS_WRITE, mode)]!;
+      b[off] = lo; b[off + 1] = lo >>> 8; b[off + 2] = lo >>> 16; b[off + 3] = lo >>> 24;
+      b[off + 4] = hi; b[off + 5] = hi >>> 8; b[off + 6] = hi >>> 16; b[off + 7] = hi >>> 24;
+      return;
+    }
     const s = this.scratch;
     s[0] = lo; s[1] = lo >>> 8; s[2] = lo >>> 16; s[3] = lo >>> 24;
     s[4] = hi; s[5] = hi >>> 8; s[6] = hi >>> 16; s[7] = hi >>> 24;
