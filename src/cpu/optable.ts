@@ -40,7 +40,7 @@
  *   Ry                 ModRM.rm general register (mod = 3), 32/64 by REX.W
  *   Rq                 ModRM.rm general register, 64-bit (MOV CRn)
  *   Cq                 control register ModRM.reg (with REX.R): CR0 CR2 CR3 CR4 CR8, else #UD
- *   Sw                 segment register ModRM.reg (0 ES .. 5 GS; 6, 7 #UD)
+ *   Sw                 segment register ModRM.reg (0 ES .. 5 GS; 6, 7 #UD; REX.R ignored, `reg` = `regOp`)
  *   Vx                 XMM register ModRM.reg (with REX.R)
  *   Wx Wd Wq           XMM register ModRM.rm, or memory of 16, 4, 8 bytes
  *   Ux                 XMM register ModRM.rm (mod = 3)
