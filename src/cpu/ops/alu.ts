@@ -99,9 +99,19 @@ export function opAluGE(cpu: Cpu, insn: DecodedInsn): void {
   if (op !== ALU_CMP) cpu.setReg(insn.reg, size, r, resultHi, (insn.highByte & 1) !== 0);
 }
 
+/**
+ * The size of an accumulator-immediate form (04/05 ... 3C/3D, A8/A9): the
+ * opcode's w bit (bit 0) selects AL/imm8 when clear (SDM Vol. 2D §B.1.4.3
+ * "Operand Size (w) Bit"). Taken from the opcode rather than `opSize`
+ * because the opcode table sizes the 'AL,Ib' rows as 'v'.
+ */
+function accImmSize(insn: DecodedInsn): number {
+  return (insn.opcode & 1) === 0 ? 1 : insn.opSize;
+}
+
 /** AL/AX/EAX/RAX ← acc op imm (04 05 0C 0D ... 3C 3D). */
 export function opAluAccImm(cpu: Cpu, insn: DecodedInsn): void {
-  const size = insn.opSize;
+  const size = accImmSize(insn);
   const op = primaryOp(insn);
   const r = alu(cpu, op, size, cpu.getReg(RAX, size), cpu.hi[RAX]!, insn.immLo, insn.immHi);
   if (op !== ALU_CMP) cpu.setReg(RAX, size, r, resultHi);
@@ -140,7 +150,8 @@ export function opTestEI(cpu: Cpu, insn: DecodedInsn): void {
 }
 
 export function opTestAccImm(cpu: Cpu, insn: DecodedInsn): void {
-  alu(cpu, ALU_AND, insn.opSize, cpu.getReg(RAX, insn.opSize), cpu.hi[RAX]!, insn.immLo, insn.immHi);
+  const size = accImmSize(insn);
+  alu(cpu, ALU_AND, size, cpu.getReg(RAX, size), cpu.hi[RAX]!, insn.immLo, insn.immHi);
 }
 
 /** Applies `f` to the r/m operand in place (INC, DEC, NEG, NOT). */
