@@ -94,16 +94,18 @@ export class Cpu extends CpuCore {
   run(budget: number): CpuExit {
     const end = this.instructions + budget;
     while (this.instructions < end) {
-      if (this.pendingNmi || this.pendingInterrupt >= 0) {
-        const exit = this.deliverPending();
+      // Anything rare — a HLT to report, a pending NMI or interrupt, an STI/MOV SS
+      // shadow, TF or RF set — takes the careful path, one instruction at a time.
+      if (this.stop !== STOP_NONE || this.pendingNmi || this.pendingInterrupt >= 0 || this.interruptShadow ||
+          (this.flags.raw & (TF | RF)) !== 0) {
+        const exit = this.step();
         if (exit) return exit;
+        continue;
       }
       const rip = this.rip;
       if (rip >= this.hostcallStart && rip < this.hostcallEnd) return { kind: 'hostcall', address: rip };
-      const tfBefore = (this.flags.raw & TF) !== 0;
-      let insn: DecodedInsn | undefined;
       try {
-        insn = this.fetch(rip);
+        const insn = this.fetch(rip);
         this.nextRip = rip + insn.length;
         this.handler(this, insn);
       } catch (e) {
@@ -113,20 +115,46 @@ export class Cpu extends CpuCore {
       }
       this.rip = this.nextRip;
       this.instructions++;
-      if (this.interruptShadow) this.interruptShadow = false;
-      // RF is cleared after any instruction completes (SDM Vol. 3A §18.3.1.1).
-      if ((this.flags.raw & RF) !== 0) this.flags.raw &= ~RF;
-      if (tfBefore) {
-        // Single-step: a trap after an instruction that began with TF = 1 (SDM Vol. 3A §18.3.1.4).
-        const exit = this.deliver(VEC_DB, EVENT_TRAP, 0, this.rip);
-        if (exit) return exit;
-      }
-      if (this.stop !== STOP_NONE) {
-        this.stop = STOP_NONE;
-        return { kind: 'halt' };
-      }
     }
     return { kind: 'budget' };
+  }
+
+  /**
+   * One instruction boundary with every check: report a HLT, deliver a
+   * pending NMI or interrupt, run one instruction, then end the STI shadow,
+   * clear RF and take a single-step trap.
+   */
+  private step(): CpuExit | null {
+    if (this.stop !== STOP_NONE) {
+      this.stop = STOP_NONE;
+      return { kind: 'halt' };
+    }
+    if (this.pendingNmi || this.pendingInterrupt >= 0) {
+      const exit = this.deliverPending();
+      if (exit) return exit;
+    }
+    const rip = this.rip;
+    if (rip >= this.hostcallStart && rip < this.hostcallEnd) return { kind: 'hostcall', address: rip };
+    const tfBefore = (this.flags.raw & TF) !== 0;
+    const shadow = this.interruptShadow;
+    try {
+      const insn = this.fetch(rip);
+      this.nextRip = rip + insn.length;
+      this.handler(this, insn);
+    } catch (e) {
+      return this.onFault(e, rip);
+    }
+    this.rip = this.nextRip;
+    this.instructions++;
+    // The shadow covers exactly the one instruction after STI (an STI inside it starts no new one).
+    if (shadow) this.interruptShadow = false;
+    // RF is cleared after any instruction completes (SDM Vol. 3A §18.3.1.1).
+    if ((this.flags.raw & RF) !== 0) this.flags.raw &= ~RF;
+    if (tfBefore) {
+      // Single-step: a trap after an instruction that began with TF = 1 (SDM Vol. 3A §18.3.1.4).
+      return this.deliver(VEC_DB, EVENT_TRAP, 0, this.rip);
+    }
+    return null;
   }
 
   // The current code page, translated once and reused until the page, the
