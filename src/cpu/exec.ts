@@ -31,7 +31,7 @@ export type DecodeFn = (bytes: Uint8Array, offset: number, end: number, address:
 export type SelectFn = (insn: DecodedInsn) => Handler;
 
 /** Entries of the decode cache (direct-mapped by physical address). */
-const ICACHE_SIZE = 1 << 16;
+const ICACHE_SIZE = 1 << 13;
 const PAGE = 4096;
 /** The longest instruction (SDM Vol. 2 §2.3.11). */
 const MAX_INSN = 15;
