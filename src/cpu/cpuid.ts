@@ -42,8 +42,13 @@ export function cpuid(cpu: CpuCore, leaf: number, sub: number): [number, number,
       const ebx = (8 << 8) | (1 << 16);
       const ecx = (1 << 26) /* XSAVE */ | ((cr4 & CR4_OSXSAVE) !== 0 ? 1 << 27 : 0) /* OSXSAVE */ | (1 << 23) /* POPCNT */;
       const edx =
-        (1 << 0) /* FPU */ | (1 << 4) /* TSC */ | (1 << 5) /* MSR */ | (1 << 6) /* PAE */ | (1 << 8) /* CX8 */ |
-        (1 << 15) /* CMOV */ | (1 << 23) /* MMX */ | (1 << 24) /* FXSR */ | (1 << 25) /* SSE */ | (1 << 26) /* SSE2 */;
+        (1 << 0) /* FPU */ | (1 << 2) /* DE */ | (1 << 3) /* PSE */ | (1 << 4) /* TSC */ | (1 << 5) /* MSR */ |
+        (1 << 6) /* PAE */ | (1 << 7) /* MCE */ | (1 << 8) /* CX8 */ | (1 << 13) /* PGE */ | (1 << 15) /* CMOV */ |
+        (1 << 23) /* MMX */ | (1 << 24) /* FXSR */ | (1 << 25) /* SSE */ | (1 << 26) /* SSE2 */;
+      // DE, PSE, MCE, PGE: MOV to CR4 accepts CR4.DE/PSE/MCE/PGE, and a CR4 bit whose feature
+      // CPUID does not report is reserved (#GP, SDM Vol. 3A §2.5 and Vol. 2B "MOV to CR4");
+      // the features hold vacuously or by over-flushing (no DR4/5, no #MC, G pages flushed).
+
       return [eax, ebx, ecx | 0, edx | 0];
     }
     case 7:
@@ -62,8 +67,8 @@ export function cpuid(cpu: CpuCore, leaf: number, sub: number): [number, number,
     case 0x8000_0000:
       return [0x8000_0008, 0, 0, 0];
     case 0x8000_0001:
-      // LAHF/SAHF, LZCNT (ABM); SYSCALL, NX, LM.
-      return [0, 0, (1 << 0) | (1 << 5), (1 << 11) | (1 << 20) | (1 << 29)];
+      // LAHF/SAHF, LZCNT (ABM); SYSCALL, NX, RDTSCP, LM.
+      return [0, 0, (1 << 0) | (1 << 5), (1 << 11) | (1 << 20) | (1 << 27) | (1 << 29)];
     case 0x8000_0008:
       return [(48 << 8) | cpu.mmu.phys.maxPhysAddrBits, 0, 0, 0];
     default:

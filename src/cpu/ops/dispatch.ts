@@ -11,6 +11,7 @@ import * as alu from './alu.js';
 import * as bit from './bit.js';
 import * as mov from './mov.js';
 import * as muldiv from './muldiv.js';
+import * as seg from './segment.js';
 import * as shift from './shift.js';
 import * as sse from './sse.js';
 import * as stack from './stack.js';
@@ -39,7 +40,7 @@ const BY_MNEMONIC: Readonly<Record<string, Handler>> = {
   lodsb: str.opLods, lods: str.opLods, scasb: str.opScas, scas: str.opScas,
   // system
   syscall: sys.opSyscall, sysret: sys.opSysret, iret: sys.opIret, swapgs: sys.opSwapgs,
-  rdmsr: sys.opRdmsr, wrmsr: sys.opWrmsr, invlpg: sys.opInvlpg, cpuid: sys.opCpuid, rdtsc: sys.opRdtsc,
+  rdmsr: sys.opRdmsr, wrmsr: sys.opWrmsr, invlpg: sys.opInvlpg, cpuid: sys.opCpuid, rdtsc: sys.opRdtsc, rdtscp: sys.opRdtscp,
   rdpkru: sys.opRdpkru, wrpkru: sys.opWrpkru, xgetbv: sys.opXgetbv,
   rdfsbase: sys.opRdfsbase, rdgsbase: sys.opRdgsbase, wrfsbase: sys.opWrfsbase, wrgsbase: sys.opWrgsbase,
   hlt: sys.opHlt, int3: sys.opInt3, int: sys.opIntIb, ud2: sys.opUd, cli: sys.opCli, sti: sys.opSti,
@@ -53,6 +54,7 @@ const BY_MNEMONIC: Readonly<Record<string, Handler>> = {
 const BY_NAME: Readonly<Record<string, Handler>> = {
   push_Zv: stack.opPushReg, pop_Zv: stack.opPopReg, push_Iz: stack.opPushImm, push_Ibs: stack.opPushImm,
   push_Ev: stack.opPushE, pop_Ev: stack.opPopE, push_FS: stack.opPushFs, push_GS: stack.opPushGs,
+  pop_FS: seg.opPopFs, pop_GS: seg.opPopGs, mov_Ewv_Sw: seg.opMovEwSw, mov_Sw_Ewv: seg.opMovSwEw,
   mov_Eb_Gb: mov.opMovEG, mov_Ev_Gv: mov.opMovEG, mov_Gb_Eb: mov.opMovGE, mov_Gv_Ev: mov.opMovGE,
   mov_AL_Ob: mov.opMovAccMoffs, mov_rAX_Ov: mov.opMovAccMoffs, mov_Ob_AL: mov.opMovMoffsAcc, mov_Ov_rAX: mov.opMovMoffsAcc,
   mov_Zb_Ib: mov.opMovRegImm, mov_Zv_Iv: mov.opMovRegImm, mov_Eb_Ib: mov.opMovEI, mov_Ev_Iz: mov.opMovEI,

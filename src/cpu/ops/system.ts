@@ -13,12 +13,14 @@ import { cpuid } from '../cpuid.js';
 import type { DecodedInsn } from '../decode/insn.js';
 import type { Cpu } from '../exec.js';
 import { CpuFault, SoftwareInterrupt } from '../faults.js';
-import { AC, IF, IOPL, RF, RFLAGS_FIXED, VIF, VIP, VM } from '../flags.js';
+import { AC, IF, IOPL, NT, RF, RFLAGS_FIXED, TF, VIF, VIP, VM } from '../flags.js';
 import { MODE_IMPLICIT_SUPERVISOR } from '../mmu.js';
 import { readMsr, writeMsr } from '../msr.js';
 
 const EFER_SCE = 1 << 0;
 const CR0_PE = 1 << 0;
+const CR0_NW = 1 << 29;
+const CR0_CD = 1 << 30;
 const CR0_PG = 1 << 31;
 const CR4_TSD = 1 << 2;
 const CR4_PAE = 1 << 5;
@@ -60,6 +62,22 @@ export function opSyscall(cpu: Cpu): void {
   cpu.ss = (sel + 8) & 0xffff;
   cpu.updateDataMode();
   cpu.nextRip = cpu.lstar;
+  stepOnResultingTf(cpu);
+}
+
+/**
+ * SYSCALL and SYSRET take their single-step trap from the TF they leave, not from
+ * the TF they began with: a SYSCALL whose FMASK clears TF is not followed by a #DB
+ * in the kernel, and a SYSRET that loads TF = 1 traps at once, before the first user
+ * instruction. The SDM states only the general rule (Vol. 3A §18.3.1.4); this is what
+ * hardware does (Xen XSA-204, "A singlestep #DB is determined by the resulting eflags
+ * value from the execution of SYSCALL"; Linux syscall_64.c: SYSRET "restoring TF
+ * results in a trap from userspace immediately after SYSRET"; reference §8: "SYSCALL
+ * itself produces no extra trap").
+ */
+function stepOnResultingTf(cpu: Cpu): void {
+  cpu.stepOnResult = true;
+  cpu.stepTrapDue = (cpu.flags.raw & TF) !== 0;
 }
 
 /**
@@ -81,6 +99,7 @@ export function opSysret(cpu: Cpu, insn: DecodedInsn): void {
   cpu.ss = ((sel + 8) | 3) & 0xffff;
   cpu.updateDataMode();
   cpu.nextRip = target;
+  stepOnResultingTf(cpu);
 }
 
 // ---------------------------------------------------------------------------
@@ -108,10 +127,15 @@ const DESC_L = 1 << 21;
 /**
  * IRETQ pops RIP, CS, RFLAGS, RSP and SS (always all five in 64-bit mode),
  * checks CS (and SS when returning to CPL 3), applies the RFLAGS rules of
- * the old CPL (IOPL only at CPL 0, IF only if CPL <= IOPL) and unblocks
- * NMIs. Returning to 32-bit code (L = 0) is not modelled: #GP(CS).
+ * the old CPL (IOPL, VIF and VIP only at CPL 0, IF only if CPL <= IOPL) and
+ * unblocks NMIs. Returning to 32-bit code (L = 0) is not modelled: #GP(CS).
  */
 export function opIret(cpu: Cpu, insn: DecodedInsn): void {
+  // "IRET unblocks NMIs even if the instruction faults" (SDM Vol. 3A §6.7.1) — any fault,
+  // including one on the pops below.
+  cpu.nmiBlocked = false;
+  // IA-32e mode: "IF NT = 1 THEN #GP(0)" — no nested-task return (SDM Vol. 2A "IRET" Operation).
+  if ((cpu.flags.raw & NT) !== 0) gp();
   const size = insn.opSize === 8 ? 8 : 4;
   const sp = cpu.reg64(RSP);
   const at = (i: number): number => {
@@ -126,8 +150,6 @@ export function opIret(cpu: Cpu, insn: DecodedInsn): void {
   const rspLo = cpu.read(at(3), size);
   const rspHi = size === 8 ? cpu.readHi : 0;
   const ss = cpu.read(at(4), size) & 0xffff;
-  // "IRET unblocks NMIs even if the instruction faults" (SDM Vol. 3A §6.7.1).
-  cpu.nmiBlocked = false;
 
   const oldCpl = cpu.cpl;
   const rpl = cs & 3;
@@ -148,10 +170,11 @@ export function opIret(cpu: Cpu, insn: DecodedInsn): void {
     if ((ssd.hi & DESC_PRESENT) === 0) throw new CpuFault(VEC_SS, ss & ~3, '#SS(SS)');
   }
 
-  // RFLAGS: VM, VIF, VIP never set by IRET to 64-bit code; IOPL and IF by privilege.
+  // RFLAGS: VM never set by IRET to 64-bit code; IOPL, VIF and VIP only at CPL 0 ("IF CPL = 0
+  // THEN EFLAGS(IOPL) := tempEFLAGS; ... EFLAGS(VIF, VIP) := tempEFLAGS", SDM Vol. 2A "IRET"); IF by IOPL.
   const old = cpu.flags.get();
-  let keep = VM | VIF | VIP;
-  if (oldCpl !== 0) keep |= IOPL;
+  let keep = VM;
+  if (oldCpl !== 0) keep |= IOPL | VIF | VIP;
   if (oldCpl > ((old & IOPL) >>> 12)) keep |= IF;
   const flags = (old & keep) | (newFlags & ~keep & 0x3f_7fd5);
   cpu.flags.set(flags);
@@ -161,6 +184,8 @@ export function opIret(cpu: Cpu, insn: DecodedInsn): void {
   cpu.hi[RSP] = rspHi;
   cpu.updateDataMode();
   cpu.nextRip = linearOf(ripHi, ripLo);
+  // An IRET that loads RF = 1 keeps it for the next instruction (SDM Vol. 3A §18.3.1.1).
+  cpu.keepRf = (flags & RF) !== 0;
 }
 
 // ---------------------------------------------------------------------------
@@ -210,13 +235,17 @@ export function opMovCrRd(cpu: Cpu, insn: DecodedInsn): void {
   switch (insn.reg) {
     case 0:
       if (hi !== 0 || (lo & ~CR0_VALID) !== 0 || (lo & CR0_PG) === 0 || (lo & CR0_PE) === 0) gp(); // no leaving long mode
+      // "setting the CD flag to 0 when the NW flag is set to 1" is #GP(0) (SDM Vol. 2B "MOV—Move to/from Control Registers").
+      if ((lo & CR0_NW) !== 0 && (lo & CR0_CD) === 0) gp();
       m.setCr0(lo >>> 0);
       return;
     case 2:
       cpu.cr2 = linearOf(hi, lo) ;
       return;
     case 3:
-      if ((hi & 0xfff0_0000) !== 0) gp(); // bits 63:52 reserved (no PCID)
+      // Bits 63:MAXPHYADDR are reserved with CR4.PCIDE = 0 (SDM Vol. 3A §4.5 Table 4-12), and a
+      // 1 there is #GP(0) (SDM Vol. 2B "MOV—Move to/from Control Registers").
+      if ((hi >>> (m.phys.maxPhysAddrBits - 32)) !== 0) gp();
       m.setCr3(hi * 4294967296 + (lo >>> 0));
       return;
     case 4:
@@ -228,10 +257,21 @@ export function opMovCrRd(cpu: Cpu, insn: DecodedInsn): void {
   }
 }
 
-/** INVLPG m: drop the TLB entries for the page of the operand's address. */
+/**
+ * INVLPG m: drop the TLB entries for the page of the operand's address. "In 64-bit
+ * mode, if the memory address is in non-canonical form, INVLPG is the same as a NOP"
+ * (SDM Vol. 2A "INVLPG"): the canonical fault of `effectiveAddress` is swallowed.
+ */
 export function opInvlpg(cpu: Cpu, insn: DecodedInsn): void {
   requireCpl0(cpu);
-  cpu.mmu.invlpg(cpu.effectiveAddress(insn));
+  let la: number;
+  try {
+    la = cpu.effectiveAddress(insn);
+  } catch (e) {
+    if (e instanceof CpuFault) return;
+    throw e;
+  }
+  cpu.mmu.invlpg(la);
 }
 
 // ---------------------------------------------------------------------------
@@ -251,6 +291,12 @@ export function opRdtsc(cpu: Cpu): void {
   const t = cpu.instructions;
   cpu.setReg(RAX, 4, lowOf(t));
   cpu.setReg(RDX, 4, highOf(t));
+}
+
+/** RDTSCP: as RDTSC, and ECX = IA32_TSC_AUX. */
+export function opRdtscp(cpu: Cpu): void {
+  opRdtsc(cpu);
+  cpu.setReg(RCX, 4, cpu.tscAux);
 }
 
 /** RDPKRU: #UD without CR4.PKE, #GP(0) unless ECX = 0; EAX = PKRU, EDX = 0 (reference §7). */
