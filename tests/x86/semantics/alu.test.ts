@@ -8,30 +8,13 @@
 import { describe, expect, it } from 'vitest';
 import { SKIP_HOST_ORACLE } from '../host/native.js';
 import {
-  HIGH8, MEM_ADDR, OPERAND_REGS, Prng, SIZES, SUFFIX, drawCases, familySeed, forms, memInputs, reg, runCases, summarize,
+  MEM_ADDR, Prng, SIZES, SUFFIX, drawCases, familySeed, forms, immText, memData, reg, regPair, runCases, summarize,
   type OperandBits, type SemForm,
 } from './family.js';
 import { undefFor } from './undefined-flags.js';
 
 const ALU_OPS = ['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp'];
 const UNARY = ['inc', 'dec', 'neg', 'not'];
-
-/** A signed immediate of `bits` (imm32 sign-extended for 64-bit), as AT&T text. */
-export function immText(rng: Prng, bits: OperandBits): string {
-  const b = bits === 64 ? 32 : bits;
-  const v = rng.interesting(b);
-  if (bits === 64 || rng.bool()) return `$${BigInt.asIntN(b, v)}`; // negative texts too (and gas wants imm32 signed for q)
-  return `$0x${v.toString(16)}`;
-}
-
-/** Two register operands of `bits`: for bytes, sometimes high-byte registers (then both without REX). */
-export function regPair(rng: Prng, bits: OperandBits): [string, string] {
-  if (bits === 8 && rng.bool(0.4)) {
-    const legacy = ['al', 'cl', 'dl', 'bl', ...HIGH8];
-    return [`%${rng.pick(legacy)}`, `%${rng.pick(legacy)}`];
-  }
-  return [reg(rng.pick(OPERAND_REGS), bits), reg(rng.pick(OPERAND_REGS), bits)];
-}
 
 function aluTexts(rng: Prng): { text: string; mnemonic: string; bits: OperandBits; mem: boolean }[] {
   const out: { text: string; mnemonic: string; bits: OperandBits; mem: boolean }[] = [];
@@ -96,26 +79,9 @@ function build(texts: { text: string; mnemonic: string; bits: OperandBits; mem: 
       bits: t.bits,
       repeat,
       undef: undefFor(t.mnemonic, t.bits),
-      ...(t.mem ? memInputs(t.bits, 0) : {}),
-      ...(t.mem ? { data: memData(t.bits) } : {}),
+      ...(t.mem ? { regs: () => ({ rbx: MEM_ADDR }), data: memData(t.bits) } : {}),
     };
   });
-}
-
-/** Random bytes around MEM_ADDR with interesting values at the offsets the memory forms use. */
-function memData(bits: OperandBits): SemForm['data'] {
-  return (rng) => {
-    const area = rng.bytes(64);
-    const put = (off: number): void => {
-      let v = rng.interesting(bits);
-      for (let k = 0; k < bits / 8; k++) {
-        area[32 + off + k] = Number(v & 0xffn);
-        v >>= 8n;
-      }
-    };
-    for (const off of [-16, -8, 0, 8, 16]) put(off);
-    return [{ offset: Number(MEM_ADDR) - 0x2000_0000 - 32, bytes: area }];
-  };
 }
 
 describe.skipIf(SKIP_HOST_ORACLE)('semantics vs host: ALU', () => {

@@ -145,20 +145,39 @@ export function reg8(rng: Prng, allowHigh: boolean): string {
   return reg(rng.pick(OPERAND_REGS), 8);
 }
 
-/** Memory operand used by the families: RBX points into the data area (MEM_ADDR). */
+/** Memory operands of the families: RBX = MEM_ADDR, in the middle of the data area. */
 export const MEM_ADDR = DATA_BASE + 0x1000n;
-/** A memory operand text at MEM_ADDR + `off` (through RBX, sometimes with an index in RSI = 0... no: RBX only). */
-export function memOperand(off: number): string {
-  return off === 0 ? '(%rbx)' : `${off}(%rbx)`;
+
+/** A signed immediate of `bits` (imm32 sign-extended for 64-bit), as AT&T text. */
+export function immText(rng: Prng, bits: OperandBits): string {
+  const b = bits === 64 ? 32 : bits;
+  const v = rng.interesting(b);
+  if (bits === 64 || rng.bool()) return `$${BigInt.asIntN(b, v)}`; // negative texts too (and gas wants imm32 signed for q)
+  return `$0x${v.toString(16)}`;
 }
 
-/** RBX = MEM_ADDR; data: random bytes around MEM_ADDR, an interesting value of `bits` at MEM_ADDR + off. */
-export function memInputs(bits: OperandBits, off = 0): Pick<SemForm, 'regs' | 'data'> {
-  return {
-    regs: () => ({ rbx: MEM_ADDR }),
-    data: (rng) => [
-      { offset: Number(MEM_ADDR - DATA_BASE) - 64, bytes: rng.bytes(192) },
-      dataAt(MEM_ADDR + BigInt(off), rng.interesting(bits), (bits / 8) as 1 | 2 | 4 | 8),
-    ],
+/** Two register operands of `bits`: for bytes, sometimes high-byte registers (then both without REX). */
+export function regPair(rng: Prng, bits: OperandBits): [string, string] {
+  if (bits === 8 && rng.bool(0.4)) {
+    const legacy = ['al', 'cl', 'dl', 'bl', ...HIGH8];
+    return [`%${rng.pick(legacy)}`, `%${rng.pick(legacy)}`];
+  }
+  return [reg(rng.pick(OPERAND_REGS), bits), reg(rng.pick(OPERAND_REGS), bits)];
+}
+
+/** Random bytes around MEM_ADDR with interesting values at the offsets the memory forms use. */
+export function memData(bits: OperandBits): (rng: Prng) => readonly DataPatch[] {
+  return (rng) => {
+    const area = rng.bytes(64);
+    const put = (off: number): void => {
+      let v = rng.interesting(bits);
+      for (let k = 0; k < bits / 8; k++) {
+        area[32 + off + k] = Number(v & 0xffn);
+        v >>= 8n;
+      }
+    };
+    for (const off of [-16, -8, 0, 8, 16]) put(off);
+    return [{ offset: Number(MEM_ADDR - DATA_BASE) - 32, bytes: area }];
   };
 }
+

@@ -83,6 +83,7 @@ export const UNDEFINED_FLAGS: readonly UndefinedFlagsEntry[] = [
       if (count > bits) return ALL6;
       return count === 1 ? AF : AF | OF;
     },
+    amd: 'The undefined 16-bit result for counts 17..31 is compared unmasked: AMD (and P6-and-later Intel) shift dest:src:src (SHRD: src:src:dest); the model does the same.',
   },
   {
     mnemonics: ['mul'],
