@@ -71,20 +71,28 @@ export function deliverEvent(cpu: CpuCore, vector: number, kind: number, errorCo
   let v = vector;
   let k = kind;
   let code = errorCode;
+  let rip = returnRip;
   for (;;) {
     try {
-      deliverOnce(cpu, v, k, code, returnRip);
+      deliverOnce(cpu, v, k, code, rip);
       return;
     } catch (e) {
       if (!(e instanceof CpuFault)) throw e;
-      if (v === VEC_DF) throw new TripleFault(e.vector, e.errorCode);
+      if (v === VEC_DF && k === EVENT_FAULT) throw new TripleFault(e.vector, e.errorCode);
       if (e instanceof PageFault) cpu.cr2 = e.address;
-      const first = v;
+      // Table 6-4 classes hardware exceptions only: INT n, INT3, INTO, NMI and INTR are
+      // benign whatever their vector number (so `int $13` failing its DPL check is a plain #GP).
+      const first = k === EVENT_FAULT || k === EVENT_TRAP ? v : -1;
       const second = e.vector;
       const double =
         (isContributory(first) && isContributory(second)) ||
         (first === VEC_PF && (second === VEC_PF || isContributory(second)));
-      // The new exception is a fault of the instruction being interrupted: same return RIP.
+      // The new exception is a fault of the instruction being interrupted: same return RIP,
+      // except for INT n / INT3 / INTO, whose delivery faults are faults *of that instruction*:
+      // the pushed RIP is the INT itself (SDM Vol. 2A "INT n" Operation: #GP(vector × 8 + 2)
+      // for the DPL check is raised by the instruction; reference §8: "RIP in frame: at the
+      // INT"). The run loop has not moved RIP yet, so it still names the INT.
+      if (k === EVENT_SOFTWARE) rip = cpu.rip;
       v = double ? VEC_DF : second;
       k = EVENT_FAULT;
       code = double ? 0 : e.errorCode;
@@ -163,8 +171,12 @@ function targetCpl(cpu: CpuCore, selector: number, ext: number): number {
   const isCode = (hi & (1 << 11)) !== 0 && (hi & (1 << 12)) !== 0;
   const longMode = (hi & (1 << 21)) !== 0;
   if (!isCode || !longMode) throw new CpuFault(VEC_GP, (selector & ~3) | ext, 'gate selector is not 64-bit code');
+  const dpl = (hi >>> 13) & 3;
+  // "IF new code-segment DPL > CPL THEN #GP(error_code(new code-segment selector,0,EXT))"
+  // (SDM Vol. 2A "INT n/INTO/INT3/INT1" Operation, IA-32e mode): delivery never lowers privilege.
+  if (dpl > cpu.cpl) throw new CpuFault(VEC_GP, (selector & ~3) | ext, 'gate target DPL > CPL');
   if ((hi & (1 << 15)) === 0) throw new CpuFault(VEC_NP, (selector & ~3) | ext, 'code segment not present');
-  return (hi >>> 13) & 3;
+  return dpl;
 }
 
 function readTss64(cpu: CpuCore, offset: number): number {

@@ -11,6 +11,7 @@ import {
   EVENT_EXTERNAL, EVENT_FAULT, EVENT_NMI, EVENT_SOFTWARE, EVENT_TRAP, TripleFault, deliverEvent,
 } from './deliver.js';
 import type { CpuExit } from './exits.js';
+import type { TraceSink } from '../trace/events.js';
 import { CpuFault, PageFault, SoftwareInterrupt } from './faults.js';
 import { IF, RF, TF } from './flags.js';
 import { MODE_SUPERVISOR, MODE_USER, type Mmu } from './mmu.js';
@@ -54,6 +55,26 @@ export class Cpu extends CpuCore {
   pendingNmi = false;
   /** STI / MOV SS shadow: no interrupts before the next instruction completes (SDM Vol. 3A §6.8.3). */
   interruptShadow = false;
+  /** Where trace events go; null (the default) makes tracing free: the fast path never looks further. */
+  sink: TraceSink | null = null;
+  /**
+   * Set by SYSCALL and SYSRET: the single-step trap after them follows the TF they
+   * leave, not the TF they began with (see ops/system.ts `stepOnResultingTf`).
+   * `step` resets it before each instruction, so a value left by the fast path is inert.
+   */
+  stepOnResult = false;
+  /**
+   * A single-step trap owed at the next instruction boundary: set by a SYSCALL or SYSRET
+   * that left TF = 1 (TF = 1 sends the next boundary through `step`, which delivers it
+   * before any NMI or interrupt: SDM Vol. 3A §6.9 Table 6-2, priority 4 before 5 and 6).
+   */
+  stepTrapDue = false;
+  /**
+   * Set by an IRET that loaded RF = 1: RF survives the end of that IRET and is cleared
+   * only after the next instruction (SDM Vol. 3A §18.3.1.1). `step` resets it before
+   * each instruction.
+   */
+  keepRf = false;
 
   private readonly icTags = new Float64Array(ICACHE_SIZE).fill(NaN);
   private readonly icInsns: (DecodedInsn | undefined)[] = new Array<DecodedInsn | undefined>(ICACHE_SIZE).fill(undefined);
@@ -97,7 +118,7 @@ export class Cpu extends CpuCore {
       // Anything rare — a HLT to report, a pending NMI or interrupt, an STI/MOV SS
       // shadow, TF or RF set — takes the careful path, one instruction at a time.
       if (this.stop !== STOP_NONE || this.pendingNmi || this.pendingInterrupt >= 0 || this.interruptShadow ||
-          (this.flags.raw & (TF | RF)) !== 0) {
+          (this.flags.raw & (TF | RF)) !== 0 || this.sink !== null) {
         const exit = this.step();
         if (exit) return exit;
         continue;
@@ -129,6 +150,11 @@ export class Cpu extends CpuCore {
       this.stop = STOP_NONE;
       return { kind: 'halt' };
     }
+    if (this.stepTrapDue) {
+      // A SYSCALL/SYSRET run by the fast path left TF = 1: its trap, before anything else.
+      this.stepTrapDue = false;
+      return this.deliver(VEC_DB, EVENT_TRAP, 0, this.rip);
+    }
     if (this.pendingNmi || this.pendingInterrupt >= 0) {
       const exit = this.deliverPending();
       if (exit) return exit;
@@ -137,6 +163,8 @@ export class Cpu extends CpuCore {
     if (rip >= this.hostcallStart && rip < this.hostcallEnd) return { kind: 'hostcall', address: rip };
     const tfBefore = (this.flags.raw & TF) !== 0;
     const shadow = this.interruptShadow;
+    this.stepOnResult = false;
+    this.keepRf = false;
     try {
       const insn = this.fetch(rip);
       this.nextRip = rip + insn.length;
@@ -148,10 +176,12 @@ export class Cpu extends CpuCore {
     this.instructions++;
     // The shadow covers exactly the one instruction after STI (an STI inside it starts no new one).
     if (shadow) this.interruptShadow = false;
-    // RF is cleared after any instruction completes (SDM Vol. 3A §18.3.1.1).
-    if ((this.flags.raw & RF) !== 0) this.flags.raw &= ~RF;
-    if (tfBefore) {
-      // Single-step: a trap after an instruction that began with TF = 1 (SDM Vol. 3A §18.3.1.4).
+    // RF is cleared after any instruction completes, except an IRET that loaded it (SDM Vol. 3A §18.3.1.1).
+    if ((this.flags.raw & RF) !== 0 && !this.keepRf) this.flags.raw &= ~RF;
+    // Single-step: a trap after an instruction that began with TF = 1 (SDM Vol. 3A §18.3.1.4);
+    // after SYSCALL/SYSRET, one that left TF = 1 instead.
+    if (this.stepOnResult ? this.stepTrapDue : tfBefore) {
+      this.stepTrapDue = false;
       return this.deliver(VEC_DB, EVENT_TRAP, 0, this.rip);
     }
     return null;
@@ -218,8 +248,15 @@ export class Cpu extends CpuCore {
   }
 
   private deliver(vector: number, kind: number, errorCode: number, returnRip: number): CpuExit | null {
+    if (this.sink) {
+      this.sink.emit({
+        kind: 'delivery', layer: 'cpu', vector, cause: CAUSES[kind] ?? 'fault', errorCode, returnRip, fromCpl: this.cpl,
+      });
+    }
     try {
       deliverEvent(this, vector, kind, errorCode, returnRip);
+      // Delivering an event ends an STI shadow (SDM Vol. 3A §6.8.3: the shadow covers one instruction boundary).
+      this.interruptShadow = false;
       return null;
     } catch (e) {
       if (e instanceof TripleFault) return { kind: 'triple-fault', vector: e.vector, errorCode: e.errorCode };
@@ -241,6 +278,8 @@ export class Cpu extends CpuCore {
     return null;
   }
 }
+
+const CAUSES = ['fault', 'trap', 'software', 'external', 'nmi'] as const;
 
 /** #GP(0) for an instruction longer than 15 bytes, #UD for everything the decoder rejects. */
 function invalidInstruction(cpu: Cpu, insn: DecodedInsn): void {

@@ -21,7 +21,9 @@ export const MSR_TSC_AUX = 0xc000_0103;
 
 /** EFER bits software may write: SCE (0), LME (8), NXE (11); LMA (10) is kept as is. */
 const EFER_WRITABLE = (1 << 0) | (1 << 8) | (1 << 11);
+const EFER_LME = 1 << 8;
 const EFER_LMA = 1 << 10;
+const CR0_PG = 1 << 31;
 
 function gp(): never {
   throw new CpuFault(VEC_GP, 0, '#GP(0) (MSR)');
@@ -60,6 +62,8 @@ export function writeMsr(cpu: CpuCore, index: number, lo: number, hi: number): v
   switch (index >>> 0) {
     case MSR_EFER:
       if (hi !== 0 || (lo & ~(EFER_WRITABLE | EFER_LMA)) !== 0) gp();
+      // LME cannot change while CR0.PG = 1 (SDM Vol. 3A §10.8.5 "Initializing IA-32e Mode").
+      if (((lo ^ cpu.mmu.efer) & EFER_LME) !== 0 && (cpu.mmu.cr0 & CR0_PG) !== 0) gp();
       cpu.mmu.setEfer((lo & EFER_WRITABLE) | (cpu.mmu.efer & EFER_LMA));
       return;
     case MSR_STAR: cpu.starLo = lo; cpu.starHi = hi; return;
