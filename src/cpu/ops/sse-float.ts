@@ -15,7 +15,7 @@ import type { Cpu } from '../exec.js';
 import { CF, OF, PF, SF, ZF, AF } from '../flags.js';
 import { MX_DAZ, MX_DE, MX_IE, MX_ZE, masked, memAddress, requireSse, signalSimd } from './sse-common.js';
 import {
-  F32, F64, OP_ADD, OP_DIV, OP_MUL, OP_SUB, QNAN, SNAN, ZERO, arith, compare, convert, fromInt, newPacked,
+  F32, F64, OP_ADD, OP_DIV, OP_MUL, OP_SUB, QNAN, SNAN, arith, compare, convert, fromInt, newPacked,
   newUnpacked, sqrt, toIntTrunc, unpack, type Format,
 } from './sse-softfloat.js';
 
@@ -121,13 +121,18 @@ function minMaxHandler(isMax: boolean, f: Format): (cpu: Cpu, insn: DecodedInsn)
       takeA = isMax ? c > 0 : c < 0;
     }
     report(cpu, flags);
-    if (takeA) return; // the destination already holds it
-    // DAZ: a denormal source reads as a signed zero, and that is what is returned.
-    if (z && ub.cls === ZERO && isDenormalBits(f, srcLo, srcHi)) {
-      srcLo = f === F64 ? 0 : srcLo & 0x8000_0000;
-      srcHi = f === F64 ? srcHi & (0x8000_0000 | 0) : 0;
+    // Under DAZ a denormal operand reads as a signed zero, and that zero is what is returned.
+    let lo = takeA ? aLo : srcLo;
+    let hi = takeA ? aHi : srcHi;
+    if (z && isDenormalBits(f, lo, hi)) {
+      if (f === F64) {
+        lo = 0;
+        hi &= 0x8000_0000 | 0;
+      } else {
+        lo &= 0x8000_0000 | 0;
+      }
     }
-    writeLow(cpu, insn.reg, f, srcLo, srcHi);
+    writeLow(cpu, insn.reg, f, lo, hi);
   };
 }
 

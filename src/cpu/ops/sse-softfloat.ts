@@ -269,6 +269,8 @@ function binaryNaN(out: Packed, f: Format, a: Unpacked, b: Unpacked): boolean {
 export function arith(out: Packed, f: Format, op: number, a: Unpacked, b: Unpacked, mxcsr: number): void {
   out.flags = 0;
   if (binaryNaN(out, f, a, b)) return;
+  // A denormal operand is reported whatever else happens (host-checked: -inf + denormal sets DE).
+  if (a.denormal || b.denormal) out.flags |= MX_DE;
   const rc = rcOf(mxcsr);
   let bSign = b.sign;
   if (op === OP_SUB) bSign ^= 1;
@@ -290,7 +292,6 @@ export function arith(out: Packed, f: Format, op: number, a: Unpacked, b: Unpack
         out.flags |= MX_IE;
         defaultNaN(out, f);
       } else {
-        out.flags |= a.denormal || b.denormal ? MX_DE : 0;
         packInf(out, f, sign);
       }
       return;
@@ -302,7 +303,6 @@ export function arith(out: Packed, f: Format, op: number, a: Unpacked, b: Unpack
       return;
     }
     if (a.cls === INF) {
-      out.flags |= b.denormal ? MX_DE : 0;
       packInf(out, f, sign);
       return;
     }
@@ -312,12 +312,10 @@ export function arith(out: Packed, f: Format, op: number, a: Unpacked, b: Unpack
       return;
     }
     if (b.cls === INF) {
-      out.flags |= a.denormal ? MX_DE : 0;
       packZero(out, f, sign);
       return;
     }
   }
-  if (a.denormal || b.denormal) out.flags |= MX_DE;
   if (op === OP_ADD || op === OP_SUB) {
     const e = Math.min(a.cls === ZERO ? Infinity : a.exp, b.cls === ZERO ? Infinity : b.exp);
     if (e === Infinity) {
