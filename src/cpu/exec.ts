@@ -165,12 +165,17 @@ export class Cpu extends CpuCore {
     const shadow = this.interruptShadow;
     this.stepOnResult = false;
     this.keepRf = false;
+    const cpl = this.cpl;
+    let insn: DecodedInsn;
     try {
-      const insn = this.fetch(rip);
+      insn = this.fetch(rip);
       this.nextRip = rip + insn.length;
       this.handler(this, insn);
     } catch (e) {
       return this.onFault(e, rip);
+    }
+    if (this.sink?.instructions) {
+      this.sink.emit({ kind: 'insn', layer: 'cpu', rip, cpl, mnemonic: insn.mnemonic, bytes: insn.bytes });
     }
     this.rip = this.nextRip;
     this.instructions++;
