@@ -15,7 +15,9 @@
  *   §4.9.1.5              underflow: tininess detected after rounding (with an
  *                         unbounded exponent); with UE masked the flag is set
  *                         only if the result is also inexact; with UE unmasked
- *                         on tininess alone
+ *                         on tininess alone, with PE when rounding to the
+ *                         format's precision with an unbounded exponent is
+ *                         inexact (likewise for an unmasked overflow)
  *   §4.9.1.4              overflow result per rounding mode
  *   §10.2.3.3, §10.2.3.4  FTZ (tiny results become ±0 with UE and PE, UE
  *                         masked) and DAZ (denormal sources read as ±0, no DE)
@@ -192,9 +194,11 @@ export function roundPack(out: Packed, f: Format, sign: number, sig: bigint, exp
   const E = exp + bitLength(sig) - 1;
   let lsb = E - f.mant;
   let tiny = false;
+  let inexactUnbounded = false;
   if (E < emin) {
     // Tininess after rounding to P bits with an unbounded exponent.
     roundAt(sig, exp, sticky, lsb, rc, sign);
+    inexactUnbounded = rInexact;
     tiny = !(rq >> BigInt(P) !== 0n && E + 1 >= emin);
     lsb = emin - f.mant;
   }
@@ -208,7 +212,9 @@ export function roundPack(out: Packed, f: Format, sign: number, sig: bigint, exp
   const ueUnmasked = (mxcsr & (MX_UE << 7)) === 0;
   if (tiny) {
     if (ueUnmasked) {
-      out.flags |= MX_UE | (inexact ? MX_PE : 0);
+      // No result is delivered; PE reflects rounding with an unbounded exponent (host-checked).
+      out.flags |= MX_UE | (inexactUnbounded ? MX_PE : 0);
+      return;
     } else if ((mxcsr & MX_FZ) !== 0) {
       out.flags |= MX_UE | MX_PE;
       packZero(out, f, sign);
@@ -226,6 +232,10 @@ export function roundPack(out: Packed, f: Format, sign: number, sig: bigint, exp
   const normal = q >> BigInt(f.mant) !== 0n;
   const be = normal ? lsb + f.mant + f.bias : 0;
   if (be >= f.expMax) {
+    if ((mxcsr & (MX_OE << 7)) === 0) {
+      out.flags |= MX_OE | (inexact ? MX_PE : 0); // unmasked: no result; PE if rounding was inexact
+      return;
+    }
     out.flags |= MX_OE | MX_PE;
     const toInf = rc === RC_NEAREST || (rc === RC_UP && sign === 0) || (rc === RC_DOWN && sign === 1);
     if (toInf) packInf(out, f, sign);

@@ -124,6 +124,8 @@ export interface SseForm {
   readonly compare?: CompareOptions;
   /** Keep MXCSR at 0x1f80 (integer forms: rounding does not matter). */
   readonly plainMxcsr?: boolean;
+  /** XMM1 and XMM2 (low lanes) from this instead of the lane generator. */
+  readonly pair?: (rng: Prng) => [bigint, bigint];
   /** Data at MEM: 32 bytes of lanes (default), or what this returns. */
   readonly data?: (rng: Prng) => DataPatch[];
 }
@@ -132,6 +134,8 @@ export interface FormResult {
   readonly form: SseForm;
   readonly cases: number;
   readonly failures: string[];
+  /** Host outcomes: trap number → cases (-1 = completed), to show what the inputs reached. */
+  readonly outcomes: Map<number, number>;
 }
 
 function lanesBytes(rng: Prng, lanes: Lanes): Uint8Array {
@@ -155,6 +159,7 @@ export function runForms(forms: readonly SseForm[], seed: number): FormResult[] 
     for (let k = 0; k < form.count; k++) {
       const xmm = Array.from({ length: 16 }, () => xmmOf(rng, form.lanes));
       if (form.lanes !== 'int' && rng.bool(0.3)) xmm[2] = nearLane(rng, xmm[1]!, form.lanes);
+      if (form.pair) [xmm[1], xmm[2]] = form.pair(rng);
       const regs: Partial<Gprs> = {
         rax: rng.interestingReg(rng.pick([32, 64] as const)),
         rcx: rng.interestingReg(64),
@@ -179,10 +184,12 @@ export function runForms(forms: readonly SseForm[], seed: number): FormResult[] 
     }
   });
   const native = runNative(all.map((x) => x.c));
-  const results: FormResult[] = forms.map((form) => ({ form, cases: 0, failures: [] }));
+  const results: FormResult[] = forms.map((form) => ({ form, cases: 0, failures: [], outcomes: new Map<number, number>() }));
   all.forEach(({ form, c }, i) => {
     const r = results[form]!;
     (r as { cases: number }).cases++;
+    const t = native[i]!.signal?.trapno ?? -1;
+    r.outcomes.set(t, (r.outcomes.get(t) ?? 0) + 1);
     const diffs = compareResults(native[i]!, runModelReusing(c), forms[form]!.compare ?? {});
     if (diffs.length > 0 && r.failures.length < 5) {
       const x = (n: number): string => `0x${(c.xmm?.[n] ?? 0n).toString(16)}`;

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SKIP_HOST_ORACLE } from '../host/native.js';
+import type { Prng } from '../host/random.js';
 import { runForms, type SseForm } from './gen.js';
 
 const N_INT = 24;
@@ -104,19 +105,59 @@ const fpForms: SseForm[] = [
   ]),
 ];
 
+/**
+ * Results at the edges of the exponent range, where tininess (after
+ * rounding), FTZ, overflow per rounding mode and the OE/UE + PE pairs are
+ * decided: one factor near 1, the other near the smallest normal, the
+ * largest finite, or the float32 limits (for CVTSD2SS).
+ */
+const EDGE64 = [0x0010000000000000n, 0x001fffffffffffffn, 0x0010000000000001n, 0x7fefffffffffffffn, 0x7fe0000000000000n, 0x000fffffffffffffn];
+const EDGE32 = [0x00800000n, 0x00ffffffn, 0x00800001n, 0x7f7fffffn, 0x7f000000n, 0x007fffffn];
+function edgePair(edges: readonly bigint[], one: bigint, top: bigint): (rng: Prng) => [bigint, bigint] {
+  return (rng) => {
+    const sign = rng.bool() ? top : 0n;
+    const e = rng.pick(edges) ^ BigInt(rng.below(4));
+    const near1 = (rng.bool() ? one - BigInt(rng.range(1, 3)) : one + BigInt(rng.range(0, 3))) | (rng.bool() ? top : 0n);
+    return [e | sign, near1];
+  };
+}
+const ONE64 = 0x3ff0000000000000n;
+const ONE32 = 0x3f800000n;
+const edgeForms: SseForm[] = [
+  ...['mulsd', 'divsd', 'addsd', 'subsd'].map((m): SseForm => ({
+    name: `${m} edge`, asm: `${m} %xmm2, %xmm1`, lanes: 'f64', count: 60, pair: edgePair(EDGE64, ONE64, 1n << 63n),
+  })),
+  ...['mulss', 'divss', 'addss'].map((m): SseForm => ({
+    name: `${m} edge`, asm: `${m} %xmm2, %xmm1`, lanes: 'f32', count: 60, pair: edgePair(EDGE32, ONE32, 1n << 31n),
+  })),
+  {
+    name: 'cvtsd2ss edge', asm: 'cvtsd2ss %xmm1, %xmm3', lanes: 'f64', count: 80,
+    pair: (rng) => [(rng.pick([0x3810000000000000n, 0x380fffffffffffffn, 0x380ffffff0000000n, 0x380fffffe0000000n, 0x47efffffe0000000n,
+      0x47effffff0000000n, 0x47efffffffffffffn, 0x36a0000000000000n, 0x369fffffffffffffn]) + BigInt(rng.range(-2, 2)))
+      | (rng.bool() ? 1n << 63n : 0n), 0n],
+  },
+];
+
 describe.skipIf(SKIP_HOST_ORACLE)('SSE vs host CPU', () => {
-  const groups: [string, SseForm[], number][] = [
-    ['integer and logic', intForms, 0x55e0001],
-    ['imm8 shifts and shuffles', immForms, 0x55e0002],
-    ['moves, alignment, faults', moveForms, 0x55e0003],
-    ['scalar floating point', fpForms, 0x55e0004],
+  /** Outcomes (host trap number, -1 = completed) each group must reach at least this often. */
+  const groups: [string, SseForm[], number, Record<number, number>][] = [
+    ['integer and logic', intForms, 0x55e0001, { [-1]: 2000 }],
+    ['imm8 shifts and shuffles', immForms, 0x55e0002, { [-1]: 500 }],
+    ['moves, alignment, faults', moveForms, 0x55e0003, { [-1]: 250, 13: 40, 14: 8 }],
+    ['scalar floating point', fpForms, 0x55e0004, { [-1]: 1500, 19: 100 }],
+    ['floating point at the range edges', edgeForms, 0x55e0005, { [-1]: 200, 19: 30 }],
   ];
-  for (const [title, forms, seed] of groups) {
+  for (const [title, forms, seed, want] of groups) {
     describe(title, () => {
       const results = runForms(forms, seed);
       it(`${results.reduce((n, r) => n + r.cases, 0)} cases agree`, () => {
         const failed = results.filter((r) => r.failures.length > 0).map((r) => `${r.form.name}:\n  ${r.failures.join('\n  ')}`);
         expect(failed).toEqual([]);
+      });
+      it('the inputs reach completions and the expected faults', () => {
+        const seen = new Map<number, number>();
+        for (const r of results) for (const [t, n] of r.outcomes) seen.set(t, (seen.get(t) ?? 0) + n);
+        for (const [t, n] of Object.entries(want)) expect(seen.get(Number(t)) ?? 0, `trap ${t}`).toBeGreaterThanOrEqual(n);
       });
     });
   }
