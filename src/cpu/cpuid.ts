@@ -40,7 +40,7 @@ export function cpuid(cpu: CpuCore, leaf: number, sub: number): [number, number,
       // Family 6, model 0x55, stepping 7; CLFLUSH line 8 × 8 bytes; one logical processor.
       const eax = (6 << 8) | (5 << 4) | (5 << 16) | 7;
       const ebx = (8 << 8) | (1 << 16);
-      const ecx = (1 << 26) /* XSAVE */ | ((cr4 & CR4_OSXSAVE) !== 0 ? 1 << 27 : 0) /* OSXSAVE */ | (1 << 23) /* POPCNT */;
+      const ecx = (1 << 26) /* XSAVE */ | ((cr4 & CR4_OSXSAVE) !== 0 ? 1 << 27 : 0) /* OSXSAVE */ | (1 << 23) /* POPCNT */ | (1 << 13) /* CX16: CMPXCHG16B */;
       const edx =
         (1 << 0) /* FPU */ | (1 << 2) /* DE */ | (1 << 3) /* PSE */ | (1 << 4) /* TSC */ | (1 << 5) /* MSR */ |
         (1 << 6) /* PAE */ | (1 << 7) /* MCE */ | (1 << 8) /* CX8 */ | (1 << 13) /* PGE */ | (1 << 15) /* CMOV */ |
