@@ -15,8 +15,11 @@
  * 160  XMM0 .. XMM15, 16 bytes each
  * 416  reserved (416..463); 464..511 available to software — never written
  *
- * No x87 instruction that records FIP/FDP/FOP or the register stack is
- * modelled, so those fields are written as 0 (and ignored on restore).
+ * No x87 instruction that records FIP/FDP/FOP is modelled, so those fields
+ * are written as 0 (and ignored on restore). ST0-7 are not computed with,
+ * but what FXRSTOR/XRSTOR loads is kept and saved again (x87.ts
+ * `x87Registers`); their reserved bytes 10..15 are written as 0. Loading
+ * FSW recomputes its ES and B bits from the flags and FCW's masks.
  *
  * XSAVE area, standard format (SDM Vol. 1 §13.4): legacy region 0..511,
  * header 512..575 (XSTATE_BV at 512, XCOMP_BV at 520, reserved to 575),
@@ -27,7 +30,7 @@ import { XSAVE_PKRU_OFFSET } from '../cpuid.js';
 import type { DecodedInsn } from '../decode/insn.js';
 import type { Cpu } from '../exec.js';
 import { MXCSR_MASK, requireSse } from './sse-common.js';
-import { initX87 } from './x87.js';
+import { initX87, summarizeFsw, x87Registers } from './x87.js';
 
 const CR0_EM = 1 << 2;
 const CR0_TS = 1 << 3;
@@ -89,7 +92,10 @@ function putX87(cpu: CpuCore, img: DataView): void {
   img.setUint8(FX_FTW + 1, 0);
   img.setUint16(FX_FOP, 0, true);
   for (let o = FX_FIP; o < FX_MXCSR; o += 4) img.setUint32(o, 0, true);
-  for (let o = FX_ST0; o < FX_XMM0; o += 4) img.setUint32(o, 0, true);
+  const st = x87Registers(cpu);
+  for (let r = 0; r < 8; r++) {
+    for (let k = 0; k < 16; k++) img.setUint8(FX_ST0 + r * 16 + k, k < 10 ? st[r * 10 + k]! : 0);
+  }
 }
 
 function putMxcsr(cpu: CpuCore, img: DataView): void {
@@ -103,8 +109,10 @@ function putXmm(cpu: CpuCore, img: DataView): void {
 
 function getX87(cpu: CpuCore, img: DataView): void {
   cpu.fpuCw = img.getUint16(FX_FCW, true);
-  cpu.fpuSw = img.getUint16(FX_FSW, true);
+  cpu.fpuSw = summarizeFsw(img.getUint16(FX_FSW, true), cpu.fpuCw);
   cpu.fpuTw = img.getUint8(FX_FTW);
+  const st = x87Registers(cpu);
+  for (let r = 0; r < 8; r++) for (let k = 0; k < 10; k++) st[r * 10 + k] = img.getUint8(FX_ST0 + r * 16 + k);
 }
 
 function getXmm(cpu: CpuCore, img: DataView): void {
@@ -246,7 +254,7 @@ export function opXrstor(cpu: Cpu, insn: DecodedInsn): void {
   // No fault is possible from here on.
   if (rfbm & XFEATURE_X87) {
     if (bvLo & XFEATURE_X87) getX87(cpu, img);
-    else initX87(cpu);
+    else initX87(cpu, true);
   }
   if (loadMxcsr) cpu.mxcsr = mxcsr;
   if (rfbm & XFEATURE_SSE) {

@@ -29,11 +29,40 @@ export function requireX87(cpu: CpuCore): void {
   if ((cpu.mmu.cr0 & (CR0_EM | CR0_TS)) !== 0) cpu.fault(VEC_NM);
 }
 
-/** The x87 initial state (FNINIT; also XRSTOR's init of state component 0). */
-export function initX87(cpu: CpuCore): void {
+/**
+ * The 80-bit data registers ST0-7 (physical order R0-R7... as FXSAVE lays
+ * them out, 10 bytes each), kept per CPU only so that FXRSTOR/XRSTOR →
+ * FXSAVE/XSAVE round-trips them: no instruction here computes with them.
+ * Absent = all zero.
+ */
+const stRegs = new WeakMap<CpuCore, Uint8Array>();
+
+/** ST0-7 as 8 × 10 bytes (a live view; created zeroed on first use). */
+export function x87Registers(cpu: CpuCore): Uint8Array {
+  let r = stRegs.get(cpu);
+  if (r === undefined) {
+    r = new Uint8Array(80);
+    stRegs.set(cpu, r);
+  }
+  return r;
+}
+
+/**
+ * FSW.ES and FSW.B (bit 15, a copy of ES) from the exception flags and the
+ * masks: set when an exception flag is set whose mask bit is clear. The
+ * host (AMD) recomputes them like this when FXRSTOR loads FSW.
+ */
+export function summarizeFsw(sw: number, cw: number): number {
+  const pending = (sw & ~cw & 0x3f) !== 0;
+  return pending ? sw | FSW_ES | 0x8000 : sw & ~(FSW_ES | 0x8000);
+}
+
+/** The x87 initial state (FNINIT; also XRSTOR's init of state component 0, which also zeroes ST0-7). */
+export function initX87(cpu: CpuCore, registersToo = false): void {
   cpu.fpuCw = FCW_INIT;
   cpu.fpuSw = 0;
   cpu.fpuTw = 0;
+  if (registersToo) stRegs.get(cpu)?.fill(0);
 }
 
 /** FNINIT (DB E3): FCW 037F, FSW 0, all registers empty; FIP/FDP/FOP are 0 (never set here). */
@@ -49,14 +78,16 @@ export function opFnstcw(cpu: Cpu, insn: DecodedInsn): void {
 }
 
 /**
- * FLDCW m16 (D9 /5). Bits 6 and 13-15 are reserved; hardware keeps bit 6
- * set as FNSTCW shows it (0x037F has bit 6 set), so the word is stored as
- * loaded except that bit 6 always reads 1 — SDM Vol. 1 Figure 8-6.
+ * FLDCW m16 (D9 /5). Bits 6 and 13-15 are reserved: bit 6 reads as 1 and
+ * bits 13-15 as 0 (host-checked: FLDCW 0xFFFF → FNSTCW 0x1F7F, 0 → 0x0040;
+ * SDM Vol. 1 Figure 8-6). An exception flag the new masks unmask becomes
+ * pending (FSW.ES), to be raised by the next waiting instruction.
  */
 export function opFldcw(cpu: Cpu, insn: DecodedInsn): void {
   requireX87(cpu);
   const v = cpu.read(cpu.effectiveAddress(insn), 2);
   cpu.fpuCw = (v & 0x1f3f) | 0x40;
+  cpu.fpuSw = summarizeFsw(cpu.fpuSw, cpu.fpuCw);
 }
 
 /** FNSTSW m16 (DD /7) and FNSTSW AX (DF E0). */
