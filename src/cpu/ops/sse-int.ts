@@ -152,15 +152,6 @@ function shiftByB(width: number, kind: number): Binary {
   return () => shiftLanes(width, kind, countOfB());
 }
 
-export const opPsrlw = binary(shiftByB(2, SHR));
-export const opPsrld = binary(shiftByB(4, SHR));
-export const opPsrlq = binary(shiftByB(8, SHR));
-export const opPsraw = binary(shiftByB(2, SAR));
-export const opPsrad = binary(shiftByB(4, SAR));
-export const opPsllw = binary(shiftByB(2, SHL));
-export const opPslld = binary(shiftByB(4, SHL));
-export const opPsllq = binary(shiftByB(8, SHL));
-
 /** Rows that share a mnemonic: 66 0F D1-F3 /r take the count from xmm/m128; 66 0F 71-73 /digit ib from imm8. */
 function shiftDispatch(width: number, kind: number): (cpu: Cpu, insn: DecodedInsn) => void {
   const byReg = binary(shiftByB(width, kind));
