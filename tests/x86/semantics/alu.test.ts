@@ -18,7 +18,7 @@ const UNARY = ['inc', 'dec', 'neg', 'not'];
 
 function aluTexts(rng: Prng): { text: string; mnemonic: string; bits: OperandBits; mem: boolean }[] {
   const out: { text: string; mnemonic: string; bits: OperandBits; mem: boolean }[] = [];
-  for (let round = 0; round < 6; round++) {
+  for (let round = 0; round < 5; round++) {
     for (const op of ALU_OPS) {
       for (const bits of SIZES) {
         const s = SUFFIX[bits];
@@ -89,7 +89,7 @@ describe.skipIf(SKIP_HOST_ORACLE)('semantics vs host: ALU', () => {
     const seed = familySeed(0xa1a1);
     const rng = new Prng(seed);
     const report = runCases(seed, drawCases(build(aluTexts(rng), 2), rng));
-    expect(report.cases).toBeGreaterThanOrEqual(2500);
+    expect(report.cases).toBeGreaterThanOrEqual(2200);
     expect(summarize(report)).toBe('');
   });
 

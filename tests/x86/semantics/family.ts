@@ -108,6 +108,7 @@ export function runCases(seed: number, cases: readonly SemCase[]): FamilyReport 
     const diffs = compareResults(native[i]!, model, { flagsMask: ~undef, xmm: false });
     if (diffs.length > 0) failures.push(`seed=${seed} #${i} ${describeCase(form, c)} :: ${diffs.join('; ')}`);
   });
+  if (process.env['KENTRY_X86_VERBOSE']) console.log(`semantics: ${cases.length} cases, ${failures.length} differ (seed ${seed})`);
   return { cases: cases.length, failures, native };
 }
 

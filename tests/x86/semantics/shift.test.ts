@@ -128,8 +128,8 @@ describe.skipIf(SKIP_HOST_ORACLE)('semantics vs host: shifts and rotates', () =>
   it('group 2 (ROL ROR RCL RCR SHL SHR SAL SAR, /6) by 1, imm8, CL', () => {
     const seed = familySeed(0x5a51);
     const rng = new Prng(seed);
-    const report = runCases(seed, drawCases(build([...group2Texts(rng, 18), ...sal6Texts(rng)], 1), rng));
-    expect(report.cases).toBeGreaterThanOrEqual(1700);
+    const report = runCases(seed, drawCases(build([...group2Texts(rng, 15), ...sal6Texts(rng)], 1), rng));
+    expect(report.cases).toBeGreaterThanOrEqual(1400);
     expect(summarize(report)).toBe('');
   });
 
