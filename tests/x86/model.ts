@@ -78,6 +78,17 @@ function gate(vector: number): Uint8Array {
   return b;
 }
 
+/** The code page as the harness lays it out: the snippet, `jmp *disp32(%rip)` through the page's last quad, int3 elsewhere. */
+function codePage(code: Uint8Array): Uint8Array {
+  const page = new Uint8Array(0x1000).fill(0xcc);
+  page.set(code, 0);
+  const exitAt = code.length;
+  const disp = 0x1000 - 8 - (exitAt + 6);
+  page.set([0xff, 0x25, disp & 0xff, (disp >> 8) & 0xff, 0, 0], exitAt);
+  new DataView(page.buffer).setBigUint64(0x1000 - 8, BigInt.asUintN(64, BigInt(HANDLERS + 256)), true);
+  return page;
+}
+
 export interface ModelMachine {
   readonly cpu: Cpu;
   readonly phys: PhysMemory;
@@ -94,15 +105,7 @@ export function modelMachine(code: Uint8Array, data: Uint8Array): ModelMachine {
   for (let off = 0; off < 0x6000; off += 0x1000) {
     b.map4k(KERNEL_BASE + off, PHYS_KERNEL + off, { writable: true, user: false, noExec: true });
   }
-  // As in the harness: the snippet, `jmp *disp32(%rip)` through the page's last quad, int3 elsewhere.
-  const page = new Uint8Array(0x1000).fill(0xcc);
-  page.set(code, 0);
-  const exitAt = code.length;
-  const disp = 0x1000 - 8 - (exitAt + 6);
-  page.set([0xff, 0x25, disp & 0xff, (disp >> 8) & 0xff, 0, 0], exitAt);
-  const exitTarget = BigInt.asUintN(64, BigInt(HANDLERS + 256));
-  new DataView(page.buffer).setBigUint64(0x1000 - 8, exitTarget, true);
-  phys.writeBytes(PHYS_CODE, page);
+  phys.writeBytes(PHYS_CODE, codePage(code));
   phys.writeBytes(PHYS_DATA, data);
   GDT_ENTRIES.forEach((e, i) => {
     phys.write32(PHYS_KERNEL + i * 8, Number(e & 0xffff_ffffn));
@@ -134,16 +137,32 @@ export function modelMachine(code: Uint8Array, data: Uint8Array): ModelMachine {
 /** Error-code vectors (reference §1.2). */
 const ERRCODE = new Set([8, 10, 11, 12, 13, 14, 17, 21, 29]);
 
-/** Runs `c` on the model; the result has the native harness's shape. */
+/** One machine serves every case: building one costs milliseconds, a snippet microseconds. */
+let shared: ModelMachine | undefined;
+
+/**
+ * Runs `c` on the model; the result has the native harness's shape. The
+ * shared machine is reset first: code page (snippet, exit jump, int3 fill),
+ * data area, GPRs, RFLAGS, XMM, MXCSR, x87 control words, CS/SS, CR2 and NMI
+ * blocking — everything a snippet or a delivery can change. The decode
+ * cache needs no reset: it revalidates cached instructions against the bytes.
+ */
 export function runModel(c: NativeCase, budget = 100_000): NativeResult {
   const data = dataBefore(c);
-  const { cpu, phys } = modelMachine(c.code, data);
+  if (!shared) shared = modelMachine(c.code, data);
+  const { cpu, phys } = shared;
+  phys.writeBytes(PHYS_CODE, codePage(c.code));
+  phys.writeBytes(PHYS_DATA, data);
   const regs: Partial<Gprs> = { rsp: STACK_TOP, ...c.regs };
   GPR_NAMES.forEach((name, i) => {
     const v = BigInt.asUintN(64, regs[name] ?? 0n);
     cpu.lo[i] = Number(v & 0xffff_ffffn) | 0;
     cpu.hi[i] = Number(v >> 32n) | 0;
   });
+  cpu.setCs(0x33);
+  cpu.ss = 0x2b;
+  cpu.cr2 = 0;
+  cpu.nmiBlocked = false;
   cpu.flags.set(Number((c.rflags ?? RFLAGS_FIXED) | RFLAGS_FIXED));
   cpu.updateDataMode();
   for (let r = 0; r < 16; r++) {
@@ -151,6 +170,10 @@ export function runModel(c: NativeCase, budget = 100_000): NativeResult {
     for (let d = 0; d < 4; d++) cpu.xmm[r * 4 + d] = Number((x >> BigInt(32 * d)) & 0xffff_ffffn) | 0;
   }
   cpu.mxcsr = c.mxcsr ?? DEFAULT_MXCSR;
+  // The harness starts every case from FNINIT's x87 state.
+  cpu.fpuCw = 0x37f;
+  cpu.fpuSw = 0;
+  cpu.fpuTw = 0;
   const end = num(CODE_BASE) + c.code.length;
   cpu.rip = num(CODE_BASE);
   // Gates point at HANDLERS + vector; the snippet's end jumps (like the harness's exit) to HANDLERS + 256.

@@ -21,7 +21,7 @@ import { compareResults } from '../host/cases.js';
 import { assemble } from '../host/gas.js';
 import { DATA_BASE, SKIP_HOST_ORACLE, dataAfter, runNative, type NativeCase } from '../host/native.js';
 import { Prng } from '../host/random.js';
-import { runModelReusing } from './model-reuse.js';
+import { runModel } from '../model.js';
 
 /** The area under test is at DATA_BASE + AREA (64-byte aligned), 1 KiB long. */
 const AREA = 0x400;
@@ -127,7 +127,7 @@ describe.skipIf(SKIP_HOST_ORACLE)('FPU state save/restore vs host CPU', () => {
     const failures: string[] = [];
     cases.forEach(({ form, c }, i) => {
       const h = native[i]!;
-      const m = runModelReusing(c);
+      const m = runModel(c);
       const diffs = compareResults(h, m, { data: false });
       const a = dataAfter(c, h);
       const b = dataAfter(c, m);

@@ -9,7 +9,7 @@ import { compareResults, type CompareOptions } from '../host/cases.js';
 import { assemble } from '../host/gas.js';
 import { DATA_BASE, runNative, type DataPatch, type Gprs, type NativeCase } from '../host/native.js';
 import { Prng } from '../host/random.js';
-import { runModelReusing } from './model-reuse.js';
+import { runModel } from '../model.js';
 
 const f64buf = new Float64Array(1);
 const u64 = new BigUint64Array(f64buf.buffer);
@@ -190,7 +190,7 @@ export function runForms(forms: readonly SseForm[], seed: number): FormResult[] 
     (r as { cases: number }).cases++;
     const t = native[i]!.signal?.trapno ?? -1;
     r.outcomes.set(t, (r.outcomes.get(t) ?? 0) + 1);
-    const diffs = compareResults(native[i]!, runModelReusing(c), forms[form]!.compare ?? {});
+    const diffs = compareResults(native[i]!, runModel(c), forms[form]!.compare ?? {});
     if (diffs.length > 0 && r.failures.length < 5) {
       const x = (n: number): string => `0x${(c.xmm?.[n] ?? 0n).toString(16)}`;
       r.failures.push(`mxcsr=0x${(c.mxcsr ?? 0).toString(16)} xmm1=${x(1)} xmm2=${x(2)} rax=0x${(c.regs?.rax ?? 0n).toString(16)} ` +
