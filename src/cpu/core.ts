@@ -10,10 +10,10 @@
  * and other addresses are JS numbers holding the sign-extended canonical
  * value, the MMU's address contract (mmu.ts).
  */
-import { CpuFault } from './faults.js';
+import { CpuFault, PageFault } from './faults.js';
 import { Rflags, AC } from './flags.js';
 import {
-  MODE_SUPERVISOR, MODE_SUPERVISOR_AC, MODE_USER, type AccessMode, type Mmu,
+  ACCESS_WRITE, MODE_SUPERVISOR, MODE_SUPERVISOR_AC, MODE_USER, type AccessMode, type Mmu,
 } from './mmu.js';
 import {
   BASE_RIP, HIGH_BYTE_REG, HIGH_BYTE_RM, NO_REG, SEG_FS, SEG_GS, SEG_SS, type DecodedInsn,
@@ -115,6 +115,15 @@ export class CpuCore {
 
   /** NMIs are blocked from NMI delivery until the next IRET (SDM Vol. 3A §6.7.1). */
   nmiBlocked = false;
+
+  /**
+   * The fault of an access whose *last* byte leaves the canonical range:
+   * #SS(0) for stack-segment references, else #GP(0) (SDM Vol. 3A §6.15
+   * "Interrupt 12—Stack Fault Exception": "a non-canonical address ... in
+   * a memory reference that uses the SS segment"). Set by every effective
+   * address (and by the stack and string helpers) before the access.
+   */
+  endVector = VEC_GP;
 
   /** Scratch result of `read64`: bits 63:32 of the last value read. */
   readHi = 0;
@@ -233,7 +242,9 @@ export class CpuCore {
       lo = l - c * TWO_32;
       hi = (hi + baseHi + c) | 0;
     }
-    if (!isCanonical(hi)) this.fault(seg === SEG_SS ? VEC_SS : VEC_GP, 0);
+    const vector = seg === SEG_SS ? VEC_SS : VEC_GP;
+    if (!isCanonical(hi)) this.fault(vector, 0);
+    this.endVector = vector;
     return linearOf(hi, lo);
   }
 
@@ -241,7 +252,7 @@ export class CpuCore {
   // Memory, in the current data mode. Values are int32 bit patterns.
 
   read(la: number, size: number): number {
-    if (la > LAST_CANONICAL_PAGE) checkEnd(la, size);
+    if (la > LAST_CANONICAL_PAGE) checkEnd(la, size, this.endVector);
     const m = this.mmu;
     switch (size) {
       case 1: return m.read8(la, this.dataMode);
@@ -253,14 +264,41 @@ export class CpuCore {
 
   /** Reads 64 bits: returns bits 31:0, leaves bits 63:32 in `readHi`. */
   read64(la: number): number {
-    if (la > LAST_CANONICAL_PAGE) checkEnd(la, 8);
+    if (la > LAST_CANONICAL_PAGE) checkEnd(la, 8, this.endVector);
     const lo = this.mmu.read64Lo(la, this.dataMode);
     this.readHi = this.mmu.readHi;
     return lo;
   }
 
+  /**
+   * Reads the memory destination of a read-modify-write instruction (ALU
+   * ops other than CMP/TEST, INC DEC NEG NOT, shifts, BTS/BTR/BTC, XCHG,
+   * XADD, CMPXCHG*). The processor checks such an operand for writing
+   * before it reads it, so a page fault there reports a write (error code
+   * W = 1; SDM Vol. 3A §4.7: W/R describes "the access causing the
+   * page-fault exception", here the instruction's write; the AMD host
+   * agrees). Costs nothing until the read faults: then the write check is
+   * redone to raise the write-flavoured fault. Bits 63:32 of a 64-bit
+   * read in `readHi`.
+   */
+  readForWrite(la: number, size: number): number {
+    try {
+      return this.read(la, size);
+    } catch (e) {
+      if (e instanceof PageFault) this.probeWrite(la, size);
+      throw e;
+    }
+  }
+
+  /** Checks `size` bytes at `la` for a write (the first byte's page, then the last one's): throws its PageFault. */
+  private probeWrite(la: number, size: number): void {
+    this.mmu.translate(la, ACCESS_WRITE, this.dataMode);
+    const last = la + size - 1;
+    if (Math.floor(last / 4096) !== Math.floor(la / 4096)) this.mmu.translate(last, ACCESS_WRITE, this.dataMode);
+  }
+
   write(la: number, size: number, value: number, hi = 0): void {
-    if (la > LAST_CANONICAL_PAGE) checkEnd(la, size);
+    if (la > LAST_CANONICAL_PAGE) checkEnd(la, size, this.endVector);
     const m = this.mmu;
     switch (size) {
       case 1: m.write8(la, value, this.dataMode); return;
@@ -292,6 +330,7 @@ export class CpuCore {
   push(size: number, value: number, hi = 0): void {
     const sp = this.reg64(RSP) - size;
     const la = canonicalOrFault(sp, VEC_SS);
+    this.endVector = VEC_SS;
     this.write(la, size, value, hi);
     this.setRspNumber(la);
   }
@@ -299,6 +338,7 @@ export class CpuCore {
   /** Pops a value of `size` (8 or 2); bits 63:32 in `readHi`. */
   pop(size: number): number {
     const la = canonicalOrFault(this.reg64(RSP), VEC_SS);
+    this.endVector = VEC_SS;
     const v = size === 8 ? this.read64(la) : this.read(la, size);
     this.setRspNumber(la + size);
     return v;
@@ -315,9 +355,9 @@ export class CpuCore {
 /** Start of the last page below the canonical hole. */
 const LAST_CANONICAL_PAGE = 2 ** 47 - 4096;
 
-/** An access whose last byte leaves the lower canonical half is #GP(0) (SDM Vol. 1 §3.3.7.1). */
-function checkEnd(la: number, size: number): void {
-  if (la < 2 ** 47 && la + size > 2 ** 47) throw new CpuFault(VEC_GP, 0, '#GP(0)');
+/** An access whose last byte leaves the lower canonical half is #GP(0), or #SS(0) on the stack (SDM Vol. 1 §3.3.7.1). */
+function checkEnd(la: number, size: number, vector: number): void {
+  if (la < 2 ** 47 && la + size > 2 ** 47) throw new CpuFault(vector, 0, `#${vectorName(vector)}(0)`);
 }
 
 function canonicalOrFault(la: number, vector: number): number {

@@ -131,7 +131,7 @@ function aluRmSrc(cpu: Cpu, insn: DecodedInsn, op: number, src: number, srcHi: n
     return;
   }
   const la = cpu.effectiveAddress(insn);
-  const dst = cpu.read(la, size);
+  const dst = op === ALU_CMP ? cpu.read(la, size) : cpu.readForWrite(la, size);
   const r = alu(cpu, op, size, dst, size === 8 ? cpu.readHi : 0, src, srcHi);
   if (op !== ALU_CMP) cpu.write(la, size, r, resultHi);
 }
@@ -164,7 +164,7 @@ function unaryRm(cpu: Cpu, insn: DecodedInsn, f: (cpu: Cpu, size: number, v: num
     return;
   }
   const la = cpu.effectiveAddress(insn);
-  const v = cpu.read(la, size);
+  const v = cpu.readForWrite(la, size);
   const r = f(cpu, size, v, size === 8 ? cpu.readHi : 0);
   cpu.write(la, size, r, resultHi);
 }

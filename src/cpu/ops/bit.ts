@@ -61,7 +61,7 @@ function bitOp(cpu: Cpu, insn: DecodedInsn, op: number, offsetLo: number, offset
   } else {
     bit = offsetLo & (bits - 1);
   }
-  const lo = cpu.read(la, size);
+  const lo = op === BT ? cpu.read(la, size) : cpu.readForWrite(la, size);
   const hi = size === 8 ? cpu.readHi : 0;
   const was = applyBit(op, lo, hi, bit, scratch);
   if (op !== BT) cpu.write(la, size, scratch[0]!, scratch[1]!);
@@ -172,7 +172,7 @@ export function opCmpxchg(cpu: Cpu, insn: DecodedInsn): void {
   const inReg = insn.mod === 3;
   const la = inReg ? 0 : cpu.effectiveAddress(insn);
   const hbRm = (insn.highByte & 2) !== 0;
-  const dst = inReg ? cpu.getReg(insn.rm, size, hbRm) : cpu.read(la, size);
+  const dst = inReg ? cpu.getReg(insn.rm, size, hbRm) : cpu.readForWrite(la, size);
   const dstHi = size === 8 ? (inReg ? cpu.hi[insn.rm]! : cpu.readHi) : 0;
   const acc = cpu.getReg(RAX, size);
   const accHi = cpu.hi[RAX]!;
@@ -197,9 +197,9 @@ export function opCmpxchg8b16b(cpu: Cpu, insn: DecodedInsn): void {
   const la = cpu.effectiveAddress(insn);
   if (insn.opSize === 8) {
     if (la % 16 !== 0) throw new CpuFault(VEC_GP, 0, '#GP(0) (CMPXCHG16B alignment)');
-    const m0 = cpu.read(la, 8);
+    const m0 = cpu.readForWrite(la, 8);
     const m0h = cpu.readHi;
-    const m1 = cpu.read(la + 8, 8);
+    const m1 = cpu.readForWrite(la + 8, 8);
     const m1h = cpu.readHi;
     const equal = m0 === cpu.lo[RAX] && m0h === cpu.hi[RAX] && m1 === cpu.lo[RDX] && m1h === cpu.hi[RDX];
     if (equal) {
@@ -214,7 +214,7 @@ export function opCmpxchg8b16b(cpu: Cpu, insn: DecodedInsn): void {
     cpu.flags.update(equal ? ZF : 0, equal ? 0 : ZF);
     return;
   }
-  const lo = cpu.read(la, 8);
+  const lo = cpu.readForWrite(la, 8);
   const hi = cpu.readHi;
   const equal = lo === cpu.lo[RAX] && hi === cpu.lo[RDX];
   if (equal) cpu.write(la, 8, cpu.lo[RBX]!, cpu.lo[RCX]!);
@@ -233,7 +233,7 @@ export function opXadd(cpu: Cpu, insn: DecodedInsn): void {
   const la = inReg ? 0 : cpu.effectiveAddress(insn);
   const hbRm = (insn.highByte & 2) !== 0;
   const hbReg = (insn.highByte & 1) !== 0;
-  const dst = inReg ? cpu.getReg(insn.rm, size, hbRm) : cpu.read(la, size);
+  const dst = inReg ? cpu.getReg(insn.rm, size, hbRm) : cpu.readForWrite(la, size);
   const dstHi = size === 8 ? (inReg ? cpu.hi[insn.rm]! : cpu.readHi) : 0;
   const src = cpu.regOperand(insn, size);
   const srcHi = cpu.hi[insn.reg]!;

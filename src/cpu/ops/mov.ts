@@ -117,7 +117,7 @@ export function opXchgEG(cpu: Cpu, insn: DecodedInsn): void {
     return;
   }
   const la = cpu.effectiveAddress(insn);
-  const m = cpu.read(la, size);
+  const m = cpu.readForWrite(la, size);
   const mHi = size === 8 ? cpu.readHi : 0;
   cpu.write(la, size, regV, regHi);
   cpu.setReg(insn.reg, size, m, mHi, hbReg);

@@ -271,7 +271,7 @@ function group2(cpu: Cpu, insn: DecodedInsn, kind: 'one' | 'imm' | 'cl'): void {
   const inReg = insn.mod === 3;
   const hb = (insn.highByte & 2) !== 0;
   const la = inReg ? 0 : cpu.effectiveAddress(insn);
-  const lo = inReg ? cpu.getReg(insn.rm, size, hb) : cpu.read(la, size);
+  const lo = inReg ? cpu.getReg(insn.rm, size, hb) : cpu.readForWrite(la, size);
   const hi = size === 8 ? (inReg ? cpu.hi[insn.rm]! : cpu.readHi) : 0;
   if (count === 0) {
     // No flags change; a 32-bit register operand is still written (zero-extending).
@@ -333,7 +333,7 @@ function doubleShift(cpu: Cpu, insn: DecodedInsn, left: boolean, byCl: boolean):
   const count = (byCl ? cpu.lo[RCX]! : insn.immLo) & (size === 8 ? 0x3f : 0x1f);
   const inReg = insn.mod === 3;
   const la = inReg ? 0 : cpu.effectiveAddress(insn);
-  const lo = inReg ? cpu.getReg(insn.rm, size) : cpu.read(la, size);
+  const lo = inReg ? cpu.getReg(insn.rm, size) : cpu.readForWrite(la, size);
   const hi = size === 8 ? (inReg ? cpu.hi[insn.rm]! : cpu.readHi) : 0;
   if (count === 0) {
     if (inReg && size === 4) cpu.setReg(insn.rm, 4, lo);

@@ -8,8 +8,8 @@
  * which has base 0 in 64-bit mode.
  * @see Intel SDM Vol. 2B "MOVS", "CMPS", "SCAS", "LODS", "STOS", "REP/REPE/REPNE"
  */
-import { RAX, RCX, RDI, RSI, VEC_GP, isCanonical, linearOf } from '../core.js';
-import { PFX_REP, PFX_REPNE, SEG_FS, SEG_GS, type DecodedInsn } from '../decode/insn.js';
+import { RAX, RCX, RDI, RSI, VEC_GP, VEC_SS, isCanonical, linearOf } from '../core.js';
+import { PFX_REP, PFX_REPNE, SEG_FS, SEG_GS, SEG_SS, type DecodedInsn } from '../decode/insn.js';
 import type { Cpu } from '../exec.js';
 import { CpuFault } from '../faults.js';
 import { DF } from '../flags.js';
@@ -29,7 +29,10 @@ function stringAddress(cpu: Cpu, insn: DecodedInsn, reg: number, useSegment: boo
     lo = l - c * TWO_32;
     hi = (hi + baseHi + c) | 0;
   }
-  if (!isCanonical(hi)) throw new CpuFault(VEC_GP, 0, '#GP(0)');
+  // A stack-segment source (SS override) faults with #SS(0), also when only its last byte is non-canonical.
+  const vector = useSegment && insn.segment === SEG_SS ? VEC_SS : VEC_GP;
+  if (!isCanonical(hi)) throw new CpuFault(vector, 0, `#${vector === VEC_SS ? 'SS' : 'GP'}(0)`);
+  cpu.endVector = vector;
   return linearOf(hi, lo);
 }
 
