@@ -12,7 +12,7 @@ import { RAX, RCX, RDI, RSI, VEC_GP, VEC_SS, isCanonical, linearOf } from '../co
 import { PFX_REP, PFX_REPNE, SEG_FS, SEG_GS, SEG_SS, type DecodedInsn } from '../decode/insn.js';
 import type { Cpu } from '../exec.js';
 import { CpuFault } from '../faults.js';
-import { DF } from '../flags.js';
+import { DF, TF } from '../flags.js';
 import { ALU_CMP, aluFlagsOnly } from './alu.js';
 
 const TWO_32 = 4294967296;
@@ -94,7 +94,12 @@ const scas: Element = (cpu, insn, size, d) => {
 
 /**
  * Runs one element, or the whole REP loop. REPE/REPNE end early on ZF for
- * CMPS/SCAS; for the other three F2 acts like F3.
+ * CMPS/SCAS; for the other three F2 acts like F3. With TF set the loop
+ * runs one iteration per instruction: while work remains RIP stays on the
+ * instruction, so the single-step trap comes after each iteration with the
+ * return address at the REP instruction (SDM Vol. 3A "Single-Step
+ * Exception Condition": repeated string instructions trap after each
+ * iteration; the AMD host does the same).
  */
 function run(cpu: Cpu, insn: DecodedInsn, element: Element, conditional: boolean): void {
   const size = insn.opSize;
@@ -104,6 +109,7 @@ function run(cpu: Cpu, insn: DecodedInsn, element: Element, conditional: boolean
     element(cpu, insn, size, d);
     return;
   }
+  const singleStep = (cpu.flags.raw & TF) !== 0;
   while (!countIsZero(cpu, insn)) {
     element(cpu, insn, size, d);
     step(cpu, insn, RCX, -1);
@@ -111,6 +117,10 @@ function run(cpu: Cpu, insn: DecodedInsn, element: Element, conditional: boolean
       const zf = cpu.flags.zf();
       // The last prefix decides: REPE (F3) stops when ZF = 0, REPNE (F2) when ZF = 1.
       if ((rep & PFX_REPNE) !== 0 ? zf : !zf) break;
+    }
+    if (singleStep) {
+      if (!countIsZero(cpu, insn)) cpu.nextRip = cpu.rip; // run again after the trap
+      break;
     }
   }
 }
