@@ -150,7 +150,8 @@ const loadGM64: Handler = (cpu, i) => {
   cpu.hi[i.reg] = cpu.readHi;
 };
 const loadGM32: Handler = (cpu, i) => {
-  cpu.lo[i.reg] = cpu.mmu.read32(cpu.effectiveAddress(i), cpu.dataMode) | 0;
+  // Through cpu.read: an access whose last byte leaves the canonical half is #GP/#SS, not #PF.
+  cpu.lo[i.reg] = cpu.read(cpu.effectiveAddress(i), 4);
   cpu.hi[i.reg] = 0;
 };
 const storeMG64: Handler = (cpu, i) => cpu.write(cpu.effectiveAddress(i), 8, cpu.lo[i.reg]!, cpu.hi[i.reg]!);
