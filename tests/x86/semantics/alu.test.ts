@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { SKIP_HOST_ORACLE } from '../host/native.js';
 import {
-  MEM_ADDR, Prng, SIZES, SUFFIX, drawCases, familySeed, forms, immText, memData, reg, regPair, runCases, summarize,
+  MEM_ADDR, OPERAND_REGS, Prng, SIZES, SUFFIX, drawCases, familySeed, forms, immText, memData, reg, regPair, runCases, summarize,
   type OperandBits, type SemForm,
 } from './family.js';
 import { undefFor } from './undefined-flags.js';
@@ -16,8 +16,16 @@ import { undefFor } from './undefined-flags.js';
 const ALU_OPS = ['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp'];
 const UNARY = ['inc', 'dec', 'neg', 'not'];
 
-function aluTexts(rng: Prng): { text: string; mnemonic: string; bits: OperandBits; mem: boolean }[] {
-  const out: { text: string; mnemonic: string; bits: OperandBits; mem: boolean }[] = [];
+interface AluText {
+  readonly text: string;
+  readonly mnemonic: string;
+  readonly bits: OperandBits;
+  readonly mem: boolean;
+  readonly unchecked?: boolean;
+}
+
+function aluTexts(rng: Prng): AluText[] {
+  const out: AluText[] = [];
   for (let round = 0; round < 5; round++) {
     for (const op of ALU_OPS) {
       for (const bits of SIZES) {
@@ -41,8 +49,8 @@ function aluTexts(rng: Prng): { text: string; mnemonic: string; bits: OperandBit
   return out;
 }
 
-function unaryTexts(rng: Prng): { text: string; mnemonic: string; bits: OperandBits; mem: boolean }[] {
-  const out: { text: string; mnemonic: string; bits: OperandBits; mem: boolean }[] = [];
+function unaryTexts(rng: Prng): AluText[] {
+  const out: AluText[] = [];
   for (let round = 0; round < 8; round++) {
     for (const bits of SIZES) {
       const s = SUFFIX[bits];
@@ -61,6 +69,20 @@ function unaryTexts(rng: Prng): { text: string; mnemonic: string; bits: OperandB
       );
     }
   }
+  // Encoding corners: TEST's /1 aliases (F6 /1, F7 /1), 82 (#UD in 64-bit mode), D6 (SALC, #UD),
+  // multi-byte NOPs whose memory operand is never accessed.
+  for (let i = 0; i < 6; i++) {
+    const r = rng.below(8);
+    out.push(
+      { text: `.byte 0xf6, ${0xc8 + r}, ${rng.below(256)}`, mnemonic: 'test', bits: 8, mem: false },
+      { text: `.byte 0x48, 0xf7, ${0xc8 + r}, ${rng.below(256)}, 0, 0, 0x80`, mnemonic: 'test', bits: 64, mem: false },
+      { text: `.byte 0x66, 0xf7, ${0xc8 + r}, ${rng.below(256)}, ${rng.below(256)}`, mnemonic: 'test', bits: 16, mem: false },
+      { text: `.byte 0x82, ${0xc0 + r}, 1`, mnemonic: 'add', bits: 8, mem: false, unchecked: true }, // iced-x86 cannot decode it either
+      { text: '.byte 0xd6', mnemonic: 'add', bits: 8, mem: false, unchecked: true },
+      { text: `nopw 0x1234(%rax,${reg(rng.pick(OPERAND_REGS), 64)},8)`, mnemonic: 'add', bits: 64, mem: false },
+      { text: 'nopl (%rax)', mnemonic: 'add', bits: 64, mem: false },
+    );
+  }
   // Sequences: flags from one ALU op feeding ADC/SBB and a condition.
   for (let i = 0; i < 40; i++) {
     const bits = rng.pick(SIZES);
@@ -72,7 +94,7 @@ function unaryTexts(rng: Prng): { text: string; mnemonic: string; bits: OperandB
   return out;
 }
 
-function build(texts: { text: string; mnemonic: string; bits: OperandBits; mem: boolean }[], repeat: number): SemForm[] {
+function build(texts: AluText[], repeat: number): SemForm[] {
   return forms(texts.map((t) => t.text), (_text, i) => {
     const t = texts[i]!;
     return {
@@ -80,6 +102,7 @@ function build(texts: { text: string; mnemonic: string; bits: OperandBits; mem: 
       repeat,
       undef: undefFor(t.mnemonic, t.bits),
       ...(t.mem ? { regs: () => ({ rbx: MEM_ADDR }), data: memData(t.bits) } : {}),
+      ...(t.unchecked ? { unchecked: true } : {}),
     };
   });
 }
