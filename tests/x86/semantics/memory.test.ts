@@ -117,14 +117,9 @@ function faultTexts(rng: Prng): MemText[] {
         { text: `mov${s} ${r}, (%rbx)`, bits, regs: at(edge) },
         { text: `add${s} ${r}, (%rbx)`, bits, regs: at(edge) },
         { text: `mov${s} ${r}, 8(%rbp)`, bits, regs: () => ({ rbp: edge - 8n }) },
+        { text: `mov${s} (%rbx), ${r}`, bits, regs: at(edge) },
+        { text: `mov${s} (%rsp), ${r}`, bits, regs: () => ({ rsp: edge }) },
       );
-      // 32-bit loads (8B) take ops/fast.ts's loadGM32, which misses this check: see edgeLoadTexts.
-      if (bits !== 32) {
-        out.push(
-          { text: `mov${s} (%rbx), ${r}`, bits, regs: at(edge) },
-          { text: `mov${s} (%rsp), ${r}`, bits, regs: () => ({ rsp: edge }) },
-        );
-      }
     }
     if (bits > 8) {
       // Split across the end of the data area: the fault is on the first byte of the guard page.
@@ -179,11 +174,9 @@ function faultTexts(rng: Prng): MemText[] {
 }
 
 /**
- * KNOWN MODEL BUG (ops/fast.ts, not owned here): the specialised 32-bit
- * load `mov m32, r32` (8B /r, loadGM32) reads through the MMU without the
- * end-of-canonical check of CpuCore.read, so a dword whose last byte is
- * past 2^47 - 1 raises #PF (CR2 = the address, error 4) instead of #GP(0),
- * or #SS(0) through RSP/RBP. Expected to fail until fast.ts is fixed.
+ * 32-bit loads ending past 2^47 - 1 (8B /r runs through ops/fast.ts's
+ * specialised loadGM32, which once skipped the end-of-canonical check and
+ * raised #PF instead of #GP(0) / #SS(0); fixed in 4febee5).
  */
 function edgeLoadTexts(): MemText[] {
   const out: MemText[] = [];
