@@ -1,6 +1,8 @@
 /**
- * The run loop: fetch through the MMU, decode once (cache keyed by physical
- * address, validated against the bytes), dispatch, retire; deliver faults,
+ * The run loop: fetch through the MMU, decode once (a cache keyed by physical
+ * address; a write to a frame with cached decodes — self-modifying code, a
+ * reloaded program — drops them, see PhysMemory.codeFrames), dispatch,
+ * retire; deliver faults,
  * single-step traps, NMIs and interrupts at instruction boundaries; stop
  * with a `CpuExit` (STYLE.md §2.2 — the CPU never calls the kernel).
  */
@@ -90,6 +92,20 @@ export class Cpu extends CpuCore {
     private readonly select: SelectFn,
   ) {
     super(mmu);
+    // Self-modifying (or reloaded) code: a write to a frame with cached decodes drops them.
+    mmu.phys.onCodeWrite = (frame) => this.dropDecodes(frame);
+  }
+
+  /** Forgets every cached decode from the physical frame at `frame`. */
+  private dropDecodes(frame: number): void {
+    const tags = this.icTags;
+    for (let i = 0; i < ICACHE_SIZE; i++) {
+      const t = tags[i]!;
+      if (t >= frame && t < frame + PAGE) {
+        tags[i] = NaN;
+        this.icInsns[i] = undefined;
+      }
+    }
   }
 
   /** HLT: stop the loop after this instruction (only at CPL 0; the handler checks). */
@@ -215,7 +231,8 @@ export class Cpu extends CpuCore {
     const pa = this.codePhys + off;
     const slot = pa & (ICACHE_SIZE - 1);
     const cached = this.icInsns[slot];
-    if (cached !== undefined && this.icTags[slot] === pa && cached.address === rip && sameBytes(cached.bytes, frame, off)) {
+    // No byte comparison: writes to frames with cached decodes drop them (PhysMemory.codeFrames).
+    if (cached !== undefined && this.icTags[slot] === pa && cached.address === rip) {
       this.handler = this.icHandlers[slot]!;
       return cached;
     }
@@ -223,6 +240,7 @@ export class Cpu extends CpuCore {
     const handler = insn.op < 0 ? invalidInstruction : this.select(insn);
     this.handler = handler;
     if (off + insn.length <= PAGE) {
+      if (!this.mmu.phys.codeFrames.has(this.codePhys)) this.mmu.markCode(this.codePhys);
       this.icTags[slot] = pa;
       this.icInsns[slot] = insn;
       this.icHandlers[slot] = handler;
@@ -292,8 +310,4 @@ function invalidInstruction(cpu: Cpu, insn: DecodedInsn): void {
   cpu.undefinedOpcode();
 }
 
-function sameBytes(bytes: Uint8Array, frame: Uint8Array, off: number): boolean {
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== frame[off + i]) return false;
-  return true;
-}
 

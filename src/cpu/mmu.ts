@@ -115,7 +115,7 @@ import {
 } from './arch.js';
 import { PageFault } from './faults.js';
 import type { PhysMemory } from './phys-memory.js';
-import { DEFAULT_TLB_ENTRIES, TLB_D, TLB_LARGE, TLB_PKEY_SHIFT, TLB_RW, TLB_US, TLB_XD, Tlb } from './tlb.js';
+import { DEFAULT_TLB_ENTRIES, TLB_CODE, TLB_D, TLB_LARGE, TLB_PKEY_SHIFT, TLB_RW, TLB_US, TLB_XD, Tlb } from './tlb.js';
 
 // Access kinds.
 export const ACCESS_READ = 0;
@@ -217,7 +217,7 @@ export class Mmu {
   /** PKRU if CR4.PKE and IA-32e paging, else 0 (so checks vanish). */
   private pkruEff = 0;
   private pkrsEff = 0;
-  private readonly perm = new Int32Array(256);
+  private readonly perm = new Int32Array(512);
   /** Per (kind << 2 | mode): which of AD (1) / WD (2) apply. */
   private readonly keyMask = new Int32Array(16);
 
@@ -342,7 +342,8 @@ export class Mmu {
     this.fetchIBit = smep || nxe ? PF_I : 0;
     this.recomputeKeys();
 
-    for (let attr = 0; attr < 16; attr++) {
+    for (let attr = 0; attr < 32; attr++) {
+      const code = (attr & TLB_CODE) !== 0;
       const rw = (attr & TLB_RW) !== 0;
       const us = (attr & TLB_US) !== 0;
       const xd = (attr & TLB_XD) !== 0;
@@ -352,7 +353,7 @@ export class Mmu {
           let v = PERM_OK;
           if (this.pagingOn) {
             if (ordinaryRightsRefuse(rw, us, xd, kind, mode, wp, smep, smap, nxe)) v = PERM_FAULT;
-            else if (kind === ACCESS_WRITE && !d) v = PERM_NEED_DIRTY;
+            else if (kind === ACCESS_WRITE && (!d || code)) v = PERM_NEED_DIRTY; // walk to set D / report a code write
           }
           this.perm[(attr << 4) | (kind << 2) | mode] = v;
         }
@@ -377,6 +378,24 @@ export class Mmu {
     return this.tlb.frames[s]! + (la & 0xfff);
   }
 
+  /**
+   * Marks the 4-KiB frame at physical `frame` as holding cached instructions:
+   * from now on a write to it (through any mapping, or by the host) reports
+   * itself via `phys.onCodeWrite` first.
+   */
+  markCode(frame: number): void {
+    this.phys.codeFrames.add(frame);
+    const t = this.tlb;
+    for (let s = 0; s < t.size; s++) if (t.frames[s] === frame && !Number.isNaN(t.tags[s])) t.attrs[s]! |= TLB_CODE;
+  }
+
+  /** A guest write reached a code frame: it stops being one (until cached again). */
+  private codeWritten(frame: number): void {
+    const t = this.tlb;
+    for (let s = 0; s < t.size; s++) if (t.frames[s] === frame) t.attrs[s]! &= ~TLB_CODE;
+    if (this.phys.codeFrames.delete(frame)) this.phys.onCodeWrite?.(frame);
+  }
+
   /** Physical address of the last `fetchFrame` (frame base + offset). */
   fetchPhys = 0;
 
@@ -398,7 +417,7 @@ export class Mmu {
       const a = this.tAttrs[s]!;
       const ak = (kind << 2) | mode;
       const pkr = (a & TLB_US) !== 0 ? this.pkruEff : this.pkrsEff;
-      if ((this.perm[((a & 15) << 4) | ak]! | ((pkr >>> ((a >>> 3) & 0x1e)) & this.keyMask[ak]!)) === 0) {
+      if ((this.perm[((a & 31) << 4) | ak]! | ((pkr >>> ((a >>> 4) & 0x1e)) & this.keyMask[ak]!)) === 0) {
         this.tlb.hits++;
         return s;
       }
@@ -412,9 +431,14 @@ export class Mmu {
     const a = this.tlb.attrs[s]!;
     const ak = (kind << 2) | mode;
     const pkr = (a & TLB_US) !== 0 ? this.pkruEff : this.pkrsEff;
-    const pk = (pkr >>> ((a >>> 3) & 0x1e)) & this.keyMask[ak]!;
-    if (this.perm[((a & 15) << 4) | ak] === PERM_FAULT || pk !== 0) {
+    const pk = (pkr >>> ((a >>> 4) & 0x1e)) & this.keyMask[ak]!;
+    if (this.perm[((a & 31) << 4) | ak] === PERM_FAULT || pk !== 0) {
       throw this.fault(la, PF_P | (pk !== 0 ? PF_PK : 0), kind, mode);
+    }
+    if ((a & TLB_CODE) !== 0 && kind === ACCESS_WRITE) {
+      // A write to a frame holding cached instructions: drop those decodes, then write.
+      this.codeWritten(this.tlb.frames[s]!);
+      if ((this.tlb.attrs[s]! & TLB_D) !== 0) return s;
     }
     // PERM_NEED_DIRTY: walk again so the leaf's D flag gets set (§4.8).
     return this.walk(la, kind, mode);
@@ -514,7 +538,11 @@ export class Mmu {
       if ((lo & set) !== set) phys.write32(this.walkAddr[i]!, (lo | set) >>> 0);
     }
     const dirty = (leafLo & PTE_D) !== 0 || kind === ACCESS_WRITE;
-    const attr = rights | (dirty ? TLB_D : 0) | (key << TLB_PKEY_SHIFT) | (large ? TLB_LARGE : 0);
+    let attr = rights | (dirty ? TLB_D : 0) | (key << TLB_PKEY_SHIFT) | (large ? TLB_LARGE : 0);
+    if (phys.codeFrames.size !== 0 && phys.codeFrames.has(frame)) {
+      if (kind === ACCESS_WRITE) this.codeWritten(frame);
+      else attr |= TLB_CODE;
+    }
     return t.fill(la, frame, attr, phys.frameOf(frame));
   }
 

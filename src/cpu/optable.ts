@@ -176,7 +176,7 @@ function row(s: RowSpec): OpRow {
     rex: s.rex ?? 'any',
     form,
     operands: ops,
-    size: s.size ?? (ops.some((o) => o === 'Eb' || o === 'Gb' || o === 'Zb' || o === 'Ob' || o === 'Xb' || o === 'Yb') ? 'b' : 'v'),
+    size: s.size ?? (ops.some((o) => o === 'Eb' || o === 'Gb' || o === 'Zb' || o === 'Ob' || o === 'Xb' || o === 'Yb' || o === 'AL') ? 'b' : 'v'),
     imm,
     lock: s.lock ?? false,
   };

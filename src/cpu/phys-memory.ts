@@ -88,7 +88,23 @@ export class PhysMemory {
   }
 
   write8(pa: number, v: number): void {
+    if (this.codeFrames.size !== 0) this.noteWrite(pa);
     this.frameOf(pa)[pa & 0xfff] = v;
+  }
+
+  /**
+   * Frames (base addresses) that hold instructions in a decode cache. A write
+   * to one — by the host through these methods, or by the guest through the
+   * MMU — removes it from the set and calls `onCodeWrite`, so cached decodes
+   * of self-modified (or reloaded) code are dropped.
+   */
+  readonly codeFrames = new Set<number>();
+  onCodeWrite: ((frame: number) => void) | null = null;
+
+  /** Reports a write to `pa` if its frame holds cached code. */
+  noteWrite(pa: number): void {
+    const frame = pa - (pa % PAGE_SIZE_4K);
+    if (this.codeFrames.delete(frame)) this.onCodeWrite?.(frame);
   }
 
   read16(pa: number): number {
@@ -118,6 +134,7 @@ export class PhysMemory {
   write32(pa: number, v: number): void {
     const off = pa & 0xfff;
     if (off <= 0xffc) {
+      if (this.codeFrames.size !== 0) this.noteWrite(pa);
       const f = this.frameOf(pa);
       f[off] = v;
       f[off + 1] = v >>> 8;

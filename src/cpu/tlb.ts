@@ -24,10 +24,10 @@
  *
  * Entry attribute word (`attrs[i]`):
  *
- *   31        9   8   7    4   3   2   1   0
- *  +-----------+-----+------+---+---+---+---+
- *  |     0     |LARGE| PKEY | D |XD |US |RW |
- *  +-----------+-----+------+---+---+---+---+
+ *   31       10   9   8    5    4    3   2   1   0
+ *  +-----------+-----+------+----+---+---+---+---+
+ *  |     0     |LARGE| PKEY |CODE| D |XD |US |RW |
+ *  +-----------+-----+------+----+---+---+---+---+
  */
 import { assert } from '../lib/errors.js';
 
@@ -39,9 +39,11 @@ export const TLB_US = 1 << 1;
 export const TLB_XD = 1 << 2;
 /** The leaf's dirty flag was already 1. */
 export const TLB_D = 1 << 3;
-export const TLB_PKEY_SHIFT = 4;
+/** The frame holds instructions in a decode cache: writes take the MMU's slow path (self-modifying code). */
+export const TLB_CODE = 1 << 4;
+export const TLB_PKEY_SHIFT = 5;
 /** Splinter of a 2-MiB page. */
-export const TLB_LARGE = 1 << 8;
+export const TLB_LARGE = 1 << 9;
 
 /** Default entry count (power of two). */
 export const DEFAULT_TLB_ENTRIES = 4096;

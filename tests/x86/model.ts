@@ -20,7 +20,7 @@ import {
 } from './host/native.js';
 
 /** Kernel addresses (upper half), as sign-extended numbers. */
-const KERNEL_BASE = -0x7778_0000_0000; // 0xffff888000000000
+const KERNEL_BASE = -0x7778_0000_0000; // 0xffff888800000000
 const GDT = KERNEL_BASE;
 const IDT = KERNEL_BASE + 0x1000;
 const TSS = KERNEL_BASE + 0x2000;
