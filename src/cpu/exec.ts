@@ -49,16 +49,36 @@ export class Cpu extends CpuCore {
   /** Host-call range [start, end): reaching it exits with `hostcall` (kernel "C" functions). */
   hostcallStart = 0;
   hostcallEnd = 0;
+  // The rare conditions below are accessors: setting one recomputes `attention`,
+  // the single field the fast path reads to know the next boundary needs `step`.
+  private attention = 0;
+  private stopValue = STOP_NONE;
+  private pendingInterruptValue = -1;
+  private pendingNmiValue = false;
+  private interruptShadowValue = false;
+  private sinkValue: TraceSink | null = null;
+
+  private updateAttention(): void {
+    this.attention =
+      this.stopValue !== STOP_NONE || this.pendingNmiValue || this.pendingInterruptValue >= 0 ||
+      this.interruptShadowValue || this.sinkValue !== null ? 1 : 0;
+  }
+
   /** Set by HLT: the loop exits with `halt` after the instruction. */
-  stop = STOP_NONE;
+  get stop(): number { return this.stopValue; }
+  set stop(v: number) { this.stopValue = v; this.updateAttention(); }
   /** An external interrupt waiting for IF = 1 (vector), or -1. */
-  pendingInterrupt = -1;
+  get pendingInterrupt(): number { return this.pendingInterruptValue; }
+  set pendingInterrupt(v: number) { this.pendingInterruptValue = v; this.updateAttention(); }
   /** An NMI waiting (delivered unless blocked by a previous NMI). */
-  pendingNmi = false;
+  get pendingNmi(): boolean { return this.pendingNmiValue; }
+  set pendingNmi(v: boolean) { this.pendingNmiValue = v; this.updateAttention(); }
   /** STI / MOV SS shadow: no interrupts before the next instruction completes (SDM Vol. 3A §6.8.3). */
-  interruptShadow = false;
+  get interruptShadow(): boolean { return this.interruptShadowValue; }
+  set interruptShadow(v: boolean) { this.interruptShadowValue = v; this.updateAttention(); }
   /** Where trace events go; null (the default) makes tracing free: the fast path never looks further. */
-  sink: TraceSink | null = null;
+  get sink(): TraceSink | null { return this.sinkValue; }
+  set sink(v: TraceSink | null) { this.sinkValue = v; this.updateAttention(); }
   /**
    * Set by SYSCALL and SYSRET: the single-step trap after them follows the TF they
    * leave, not the TF they began with (see ops/system.ts `stepOnResultingTf`).
@@ -133,8 +153,7 @@ export class Cpu extends CpuCore {
     while (this.instructions < end) {
       // Anything rare — a HLT to report, a pending NMI or interrupt, an STI/MOV SS
       // shadow, TF or RF set — takes the careful path, one instruction at a time.
-      if (this.stop !== STOP_NONE || this.pendingNmi || this.pendingInterrupt >= 0 || this.interruptShadow ||
-          (this.flags.raw & (TF | RF)) !== 0 || this.sink !== null) {
+      if (this.attention !== 0 || (this.flags.raw & (TF | RF)) !== 0) {
         const exit = this.step();
         if (exit) return exit;
         continue;

@@ -77,64 +77,66 @@ function logic32(cpu: Cpu, d: number, r: number, store: boolean): void {
   }
 }
 
-const ADD = 0;
-const OR = 1;
-const AND = 4;
-const SUB = 5;
-const XOR = 6;
-const CMP = 7;
 
-let srcLo = 0;
-let srcHi = 0;
+// One named function per operation, size and operand shape: each gets its own
+// type feedback in V8 (closures made by a factory would share one and turn the
+// inner call megamorphic). Shapes: RR = r/m(reg) op= reg (01 09 .. 39),
+// GR = reg op= r/m(reg) (03 0B .. 3B), RI = r/m(reg) op= imm (81, 83).
+const add64RR: Handler = (cpu, i) => add64(cpu, i.rm, cpu.lo[i.reg]!, cpu.hi[i.reg]!);
+const add64GR: Handler = (cpu, i) => add64(cpu, i.reg, cpu.lo[i.rm]!, cpu.hi[i.rm]!);
+const add64RI: Handler = (cpu, i) => add64(cpu, i.rm, (i.immLo | 0), (i.immHi | 0));
+const add32RR: Handler = (cpu, i) => add32(cpu, i.rm, cpu.lo[i.reg]!);
+const add32GR: Handler = (cpu, i) => add32(cpu, i.reg, cpu.lo[i.rm]!);
+const add32RI: Handler = (cpu, i) => add32(cpu, i.rm, (i.immLo | 0));
+const or64RR: Handler = (cpu, i) => logic64(cpu, i.rm, cpu.lo[i.rm]! | cpu.lo[i.reg]!, cpu.hi[i.rm]! | cpu.hi[i.reg]!, true);
+const or64GR: Handler = (cpu, i) => logic64(cpu, i.reg, cpu.lo[i.reg]! | cpu.lo[i.rm]!, cpu.hi[i.reg]! | cpu.hi[i.rm]!, true);
+const or64RI: Handler = (cpu, i) => logic64(cpu, i.rm, cpu.lo[i.rm]! | (i.immLo | 0), cpu.hi[i.rm]! | (i.immHi | 0), true);
+const or32RR: Handler = (cpu, i) => logic32(cpu, i.rm, cpu.lo[i.rm]! | cpu.lo[i.reg]!, true);
+const or32GR: Handler = (cpu, i) => logic32(cpu, i.reg, cpu.lo[i.reg]! | cpu.lo[i.rm]!, true);
+const or32RI: Handler = (cpu, i) => logic32(cpu, i.rm, cpu.lo[i.rm]! | (i.immLo | 0), true);
+const and64RR: Handler = (cpu, i) => logic64(cpu, i.rm, cpu.lo[i.rm]! & cpu.lo[i.reg]!, cpu.hi[i.rm]! & cpu.hi[i.reg]!, true);
+const and64GR: Handler = (cpu, i) => logic64(cpu, i.reg, cpu.lo[i.reg]! & cpu.lo[i.rm]!, cpu.hi[i.reg]! & cpu.hi[i.rm]!, true);
+const and64RI: Handler = (cpu, i) => logic64(cpu, i.rm, cpu.lo[i.rm]! & (i.immLo | 0), cpu.hi[i.rm]! & (i.immHi | 0), true);
+const and32RR: Handler = (cpu, i) => logic32(cpu, i.rm, cpu.lo[i.rm]! & cpu.lo[i.reg]!, true);
+const and32GR: Handler = (cpu, i) => logic32(cpu, i.reg, cpu.lo[i.reg]! & cpu.lo[i.rm]!, true);
+const and32RI: Handler = (cpu, i) => logic32(cpu, i.rm, cpu.lo[i.rm]! & (i.immLo | 0), true);
+const sub64RR: Handler = (cpu, i) => sub64(cpu, i.rm, cpu.lo[i.reg]!, cpu.hi[i.reg]!, true);
+const sub64GR: Handler = (cpu, i) => sub64(cpu, i.reg, cpu.lo[i.rm]!, cpu.hi[i.rm]!, true);
+const sub64RI: Handler = (cpu, i) => sub64(cpu, i.rm, (i.immLo | 0), (i.immHi | 0), true);
+const sub32RR: Handler = (cpu, i) => sub32(cpu, i.rm, cpu.lo[i.reg]!, true);
+const sub32GR: Handler = (cpu, i) => sub32(cpu, i.reg, cpu.lo[i.rm]!, true);
+const sub32RI: Handler = (cpu, i) => sub32(cpu, i.rm, (i.immLo | 0), true);
+const xor64RR: Handler = (cpu, i) => logic64(cpu, i.rm, cpu.lo[i.rm]! ^ cpu.lo[i.reg]!, cpu.hi[i.rm]! ^ cpu.hi[i.reg]!, true);
+const xor64GR: Handler = (cpu, i) => logic64(cpu, i.reg, cpu.lo[i.reg]! ^ cpu.lo[i.rm]!, cpu.hi[i.reg]! ^ cpu.hi[i.rm]!, true);
+const xor64RI: Handler = (cpu, i) => logic64(cpu, i.rm, cpu.lo[i.rm]! ^ (i.immLo | 0), cpu.hi[i.rm]! ^ (i.immHi | 0), true);
+const xor32RR: Handler = (cpu, i) => logic32(cpu, i.rm, cpu.lo[i.rm]! ^ cpu.lo[i.reg]!, true);
+const xor32GR: Handler = (cpu, i) => logic32(cpu, i.reg, cpu.lo[i.reg]! ^ cpu.lo[i.rm]!, true);
+const xor32RI: Handler = (cpu, i) => logic32(cpu, i.rm, cpu.lo[i.rm]! ^ (i.immLo | 0), true);
+const cmp64RR: Handler = (cpu, i) => sub64(cpu, i.rm, cpu.lo[i.reg]!, cpu.hi[i.reg]!, false);
+const cmp64GR: Handler = (cpu, i) => sub64(cpu, i.reg, cpu.lo[i.rm]!, cpu.hi[i.rm]!, false);
+const cmp64RI: Handler = (cpu, i) => sub64(cpu, i.rm, (i.immLo | 0), (i.immHi | 0), false);
+const cmp32RR: Handler = (cpu, i) => sub32(cpu, i.rm, cpu.lo[i.reg]!, false);
+const cmp32GR: Handler = (cpu, i) => sub32(cpu, i.reg, cpu.lo[i.rm]!, false);
+const cmp32RI: Handler = (cpu, i) => sub32(cpu, i.rm, (i.immLo | 0), false);
 
-/** Where a register-form ALU operation takes its source and puts its result. */
-const enum Shape {
-  /** r/m (register) op= reg: 01 09 ... 39 */
-  RmReg,
-  /** reg op= r/m (register): 03 0B ... 3B */
-  RegRm,
-  /** r/m (register) op= imm: 81 83 */
-  RmImm,
-}
+/** [op][size 4 → 0, 8 → 1][shape RR, GR, RI]; null for ADC/SBB (generic path). */
+const ALU_FAST: readonly (readonly (readonly Handler[])[] | null)[] = [
+  [[add32RR, add32GR, add32RI], [add64RR, add64GR, add64RI]],
+  [[or32RR, or32GR, or32RI], [or64RR, or64GR, or64RI]],
+  null,
+  null,
+  [[and32RR, and32GR, and32RI], [and64RR, and64GR, and64RI]],
+  [[sub32RR, sub32GR, sub32RI], [sub64RR, sub64GR, sub64RI]],
+  [[xor32RR, xor32GR, xor32RI], [xor64RR, xor64GR, xor64RI]],
+  [[cmp32RR, cmp32GR, cmp32RI], [cmp64RR, cmp64GR, cmp64RI]],
+];
 
-/** A register-only ALU handler for `op` at 64 or 32 bits, or null for ADC/SBB (generic path). */
-function aluReg(op: number, size: 4 | 8, shape: Shape): Handler | null {
-  const compute = size === 8 ? alu64(op) : alu32(op);
-  if (!compute) return null;
-  switch (shape) {
-    case Shape.RmReg:
-      return (cpu, i) => { srcLo = cpu.lo[i.reg]!; srcHi = cpu.hi[i.reg]!; compute(cpu, i.rm); };
-    case Shape.RegRm:
-      return (cpu, i) => { srcLo = cpu.lo[i.rm]!; srcHi = cpu.hi[i.rm]!; compute(cpu, i.reg); };
-    default:
-      return (cpu, i) => { srcLo = i.immLo | 0; srcHi = i.immHi | 0; compute(cpu, i.rm); };
-  }
-}
+const SHAPE_RR = 0;
+const SHAPE_GR = 1;
+const SHAPE_RI = 2;
 
-type Compute = (cpu: Cpu, d: number) => void;
-
-function alu64(op: number): Compute | null {
-  switch (op) {
-    case ADD: return (cpu, d) => add64(cpu, d, srcLo, srcHi);
-    case SUB: return (cpu, d) => sub64(cpu, d, srcLo, srcHi, true);
-    case CMP: return (cpu, d) => sub64(cpu, d, srcLo, srcHi, false);
-    case AND: return (cpu, d) => logic64(cpu, d, cpu.lo[d]! & srcLo, cpu.hi[d]! & srcHi, true);
-    case OR: return (cpu, d) => logic64(cpu, d, cpu.lo[d]! | srcLo, cpu.hi[d]! | srcHi, true);
-    case XOR: return (cpu, d) => logic64(cpu, d, cpu.lo[d]! ^ srcLo, cpu.hi[d]! ^ srcHi, true);
-    default: return null;
-  }
-}
-
-function alu32(op: number): Compute | null {
-  switch (op) {
-    case ADD: return (cpu, d) => add32(cpu, d, srcLo);
-    case SUB: return (cpu, d) => sub32(cpu, d, srcLo, true);
-    case CMP: return (cpu, d) => sub32(cpu, d, srcLo, false);
-    case AND: return (cpu, d) => logic32(cpu, d, cpu.lo[d]! & srcLo, true);
-    case OR: return (cpu, d) => logic32(cpu, d, cpu.lo[d]! | srcLo, true);
-    case XOR: return (cpu, d) => logic32(cpu, d, cpu.lo[d]! ^ srcLo, true);
-    default: return null;
-  }
+function aluReg(op: number, size: 4 | 8, shape: number): Handler | null {
+  return ALU_FAST[op]?.[size === 8 ? 1 : 0]?.[shape] ?? null;
 }
 
 // ---------------------------------------------------------------------------
@@ -212,9 +214,9 @@ export function specialize(row: OpRow, i: DecodedInsn): Handler | null {
     return null;
   }
   const op = i.opcode & 0xff;
-  if (op < 0x40 && (op & 7) === 1 && reg) return aluReg((op >> 3) & 7, size, Shape.RmReg);
-  if (op < 0x40 && (op & 7) === 3 && reg) return aluReg((op >> 3) & 7, size, Shape.RegRm);
-  if ((op === 0x81 || op === 0x83) && reg) return aluReg(i.regOp, size, Shape.RmImm);
+  if (op < 0x40 && (op & 7) === 1 && reg) return aluReg((op >> 3) & 7, size, SHAPE_RR);
+  if (op < 0x40 && (op & 7) === 3 && reg) return aluReg((op >> 3) & 7, size, SHAPE_GR);
+  if ((op === 0x81 || op === 0x83) && reg) return aluReg(i.regOp, size, SHAPE_RI);
   switch (row.name) {
     case 'mov_Ev_Gv': return reg ? (size === 8 ? movRR64 : movRR32) : size === 8 ? storeMG64 : storeMG32;
     case 'mov_Gv_Ev': return reg ? (size === 8 ? movGR64 : movGR32) : size === 8 ? loadGM64 : loadGM32;
