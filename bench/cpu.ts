@@ -36,6 +36,7 @@ const LOOP = `
 export const CPU_BENCHMARK: Benchmark = {
   name: 'cpu: compute-bound guest loop',
   unit: 'guest instruction',
+  warmupSeconds: 2,
   setup() {
     const phys = new PhysMemory();
     const b = new PageTableBuilder(phys, { tableBase: 0x10_0000 });

@@ -9,6 +9,12 @@ export interface Benchmark {
   readonly name: string;
   /** What one operation is, e.g. "guest instruction", "TLB-hit read". */
   readonly unit: string;
+  /**
+   * Seconds of warm-up before measuring (default 0.2). The interpreter needs
+   * about two: V8 keeps re-optimising the run loop and its handlers for the
+   * first second or so, and steady-state speed is what long runs see.
+   */
+  readonly warmupSeconds?: number;
   /** Prepares state and returns the batch function (returns operations done). */
   setup(): () => number;
 }
@@ -23,7 +29,7 @@ export interface BenchResult {
 
 export function runBenchmark(b: Benchmark, budgetSeconds: number): BenchResult {
   const batch = b.setup();
-  const warmEnd = performance.now() + Math.min(200, budgetSeconds * 250);
+  const warmEnd = performance.now() + (b.warmupSeconds ?? 0.2) * 1000;
   while (performance.now() < warmEnd) batch();
   let ops = 0;
   const start = performance.now();

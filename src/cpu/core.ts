@@ -308,6 +308,12 @@ export class CpuCore {
     }
   }
 
+  /** A 64-bit store (the hot case of `write`, without the size switch). */
+  write64(la: number, lo: number, hi: number): void {
+    if (la > LAST_CANONICAL_PAGE) checkEnd(la, 8, this.endVector);
+    this.mmu.write64Halves(la, lo, hi, this.dataMode);
+  }
+
   /** The r/m operand (register or memory) at `size`; for size 8 bits 63:32 go to `readHi`. */
   readRm(insn: DecodedInsn, size: number): number {
     if (insn.mod === 3) {

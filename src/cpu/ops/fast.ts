@@ -156,13 +156,17 @@ const loadGM32: Handler = (cpu, i) => {
   cpu.lo[i.reg] = cpu.read(cpu.effectiveAddress(i), 4);
   cpu.hi[i.reg] = 0;
 };
-const storeMG64: Handler = (cpu, i) => cpu.write(cpu.effectiveAddress(i), 8, cpu.lo[i.reg]!, cpu.hi[i.reg]!);
+const storeMG64: Handler = (cpu, i) => cpu.write64(cpu.effectiveAddress(i), cpu.lo[i.reg]!, cpu.hi[i.reg]!);
 const storeMG32: Handler = (cpu, i) => cpu.write(cpu.effectiveAddress(i), 4, cpu.lo[i.reg]!);
 const movRegImm64: Handler = (cpu, i) => { cpu.lo[i.rm] = i.immLo | 0; cpu.hi[i.rm] = i.immHi | 0; };
 const movRegImm32: Handler = (cpu, i) => { cpu.lo[i.rm] = i.immLo | 0; cpu.hi[i.rm] = 0; };
 
-/** LEA with 64-bit addressing and no RIP base: base + index × scale + disp in halves. */
-function leaHalves(cpu: Cpu, i: DecodedInsn): number {
+/**
+ * LEA with 64-bit addressing and no RIP base: base + index × scale + disp in
+ * halves. Written out in both handlers (no shared helper): V8 then compiles
+ * each as one small function, whatever order it sees them in.
+ */
+const lea64: Handler = (cpu, i) => {
   let lo = i.disp >>> 0;
   let hi = i.dispHi;
   if (i.base !== NO_REG) {
@@ -174,13 +178,17 @@ function leaHalves(cpu: Cpu, i: DecodedInsn): number {
     hi += Math.imul(cpu.hi[i.index]!, i.scale);
   }
   const c = (lo / TWO_32) | 0;
-  leaHi = (hi + c) | 0;
-  return (lo - c * TWO_32) | 0;
-}
-
-let leaHi = 0;
-const lea64: Handler = (cpu, i) => { const lo = leaHalves(cpu, i); cpu.lo[i.reg] = lo; cpu.hi[i.reg] = leaHi; };
-const lea32: Handler = (cpu, i) => { cpu.lo[i.reg] = leaHalves(cpu, i); cpu.hi[i.reg] = 0; };
+  cpu.lo[i.reg] = (lo - c * TWO_32) | 0;
+  cpu.hi[i.reg] = (hi + c) | 0;
+};
+const lea32: Handler = (cpu, i) => {
+  // Only bits 31:0 survive: the carry out of the low half does not matter.
+  let lo = i.disp;
+  if (i.base !== NO_REG) lo += cpu.lo[i.base]!;
+  if (i.index !== NO_REG) lo += Math.imul(cpu.lo[i.index]!, i.scale);
+  cpu.lo[i.reg] = lo | 0;
+  cpu.hi[i.reg] = 0;
+};
 
 // ---------------------------------------------------------------------------
 // Stack and branches (64-bit operand size)
