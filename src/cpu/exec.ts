@@ -307,6 +307,31 @@ export class Cpu extends CpuCore {
   }
 
   /** NMI first, then a maskable interrupt if IF = 1 and no STI/MOV SS shadow. */
+  /**
+   * Delivers an exception raised by something other than an instruction —
+   * the kernel model's "C" code, whose memory access faulted at `returnRip`
+   * (an address in the host-call range standing for the faulting
+   * instruction). PageFault sets CR2 as for an instruction.
+   */
+  raiseAt(fault: CpuFault, returnRip: number): CpuExit | null {
+    this.rip = returnRip;
+    if (fault instanceof PageFault) this.cr2 = fault.address;
+    return this.deliver(fault.vector, EVENT_FAULT, fault.errorCode, returnRip);
+  }
+
+  /**
+   * An instruction boundary outside the run loop (in the kernel model's "C"
+   * code at `returnRip`): delivers a pending NMI or a pending interrupt that
+   * IF allows, as the loop does. Returns whether something was delivered.
+   */
+  boundaryAt(returnRip: number): { delivered: boolean; exit: CpuExit | null } {
+    if (!(this.pendingNmi && !this.nmiBlocked) && !(this.pendingInterrupt >= 0 && (this.flags.raw & IF) !== 0)) {
+      return { delivered: false, exit: null };
+    }
+    this.rip = returnRip;
+    return { delivered: true, exit: this.deliverPending() };
+  }
+
   private deliverPending(): CpuExit | null {
     if (this.pendingNmi && !this.nmiBlocked && !this.interruptShadow) {
       this.pendingNmi = false;

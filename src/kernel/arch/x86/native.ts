@@ -1,0 +1,321 @@
+/**
+ * Kernel "C" functions written in TypeScript that run on the guest stack
+ * (DESIGN.md §3). Each owns a 16-byte slot of kernel text in the CPU's
+ * host-call range. When an entry stub `call`s one, the CPU stops with a
+ * `hostcall` exit at its address and `dispatch` runs it the way compiled C
+ * would run: `push %rbp; mov %rsp,%rbp; sub $locals,%rsp`, the body, then
+ * `leave; ret` — so the unwinder and the visualizer see real frames (return
+ * address, saved RBP, locals such as irqentry_state_t) on the real stack.
+ *
+ * A native body touches guest memory only through this runtime, with
+ * supervisor rights and the current PKRS. When an access faults, the fault
+ * is delivered as a real nested exception whose return address is the
+ * function's "resume point" (its slot + 8, standing for the faulting
+ * instruction): the CPU runs the exception stubs and handlers re-entrantly
+ * until their IRETQ comes back to that point with the same RSP, and then
+ * the access is retried — as hardware would re-execute the instruction.
+ * Interrupts reach native code the same way, at `boundary()` calls (the
+ * instruction boundaries a native body chooses to expose).
+ */
+import { RAX, RBP, RCX, RDI, RDX, RSI, RSP, linearOf } from '../../../cpu/core.js';
+import type { Cpu } from '../../../cpu/exec.js';
+import type { CpuExit } from '../../../cpu/exits.js';
+import { CpuFault } from '../../../cpu/faults.js';
+import { InternalError, KentryError } from '../../../lib/errors.js';
+
+const TWO_32 = 4294967296;
+/** Bytes of kernel text each native function owns (entry at +0, resume point at +8). */
+export const NATIVE_SLOT = 16;
+const RESUME_OFFSET = 8;
+/** A native access that faults this often in a row is a kernel bug (an oops), not a retry. */
+const MAX_RETRIES = 4;
+
+/** Argument registers of the System V AMD64 ABI, in order. */
+const ARG_REGS = [RDI, RSI, RDX, RCX, 8, 9] as const;
+
+/** What a body returns in RAX: a number (sign-extended), a bigint (64 bits), a boolean, or nothing. */
+export type NativeResult = number | bigint | boolean | void;
+
+export interface NativeCall {
+  readonly fn: NativeFunction;
+  /** RBP of this call's frame: saved RBP at [frame], return address at [frame + 8]. */
+  readonly frame: number;
+  /** Address of the locals (frame - fn.locals). */
+  readonly locals: number;
+  /** Argument `i` (0-based, RDI RSI RDX RCX R8 R9) as an unsigned 64-bit bigint. */
+  arg(i: number): bigint;
+  /** Argument `i` as an address (the canonical sign-extended number the CPU uses). */
+  address(i: number): number;
+}
+
+export type NativeBody = (rt: NativeRuntime, call: NativeCall) => NativeResult;
+
+export interface NativeFunction {
+  readonly name: string;
+  readonly address: number;
+  /** Bytes of locals below the saved RBP (a multiple of 8). */
+  readonly locals: number;
+  readonly body: NativeBody;
+}
+
+/** A kernel bug surfaced by the model (an access that keeps faulting, a stray return). */
+export class KernelOops extends KentryError {
+  readonly code = 'kernel-oops' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'KernelOops';
+  }
+}
+
+/** Handles a CPU exit that is not a native call (a halt, a triple fault); returns false to stop. */
+export type ExitHandler = (exit: CpuExit) => boolean;
+
+export class NativeRuntime {
+  private readonly byAddress = new Map<number, NativeFunction>();
+  private readonly byName = new Map<string, NativeFunction>();
+  private nextAddress: number;
+  /** The innermost running native call (its resume point is where nested work returns). */
+  private readonly active: NativeCall[] = [];
+
+  constructor(
+    readonly cpu: Cpu,
+    readonly textBase: number,
+    readonly textSize: number,
+  ) {
+    this.nextAddress = textBase;
+    cpu.hostcallStart = textBase;
+    cpu.hostcallEnd = textBase + textSize;
+  }
+
+  /** Declares a native function; `locals` bytes are reserved below its saved RBP. */
+  define(name: string, body: NativeBody, locals = 0): NativeFunction {
+    if (this.byName.has(name)) throw new InternalError(`native function ${name} defined twice`);
+    if (this.nextAddress + NATIVE_SLOT > this.textBase + this.textSize) throw new InternalError('native text full');
+    const fn: NativeFunction = { name, address: this.nextAddress, locals: Math.ceil(locals / 8) * 8, body };
+    this.nextAddress += NATIVE_SLOT;
+    this.byAddress.set(fn.address, fn);
+    this.byName.set(name, fn);
+    return fn;
+  }
+
+  get(name: string): NativeFunction {
+    const fn = this.byName.get(name);
+    if (!fn) throw new InternalError(`no native function ${name}`);
+    return fn;
+  }
+
+  /** `name+0xoff` for an address in native text, or null. */
+  symbolize(address: number): string | null {
+    if (address < this.textBase || address >= this.nextAddress) return null;
+    const base = address - ((address - this.textBase) % NATIVE_SLOT);
+    const fn = this.byAddress.get(base);
+    return fn ? `${fn.name}+0x${(address - base).toString(16)}` : null;
+  }
+
+  /** True when `address` is a native function's entry (the CPU's hostcall exit is a call). */
+  isEntry(address: number): boolean {
+    return this.byAddress.has(address);
+  }
+
+  /**
+   * The CPU stopped at `address` (a native entry): the stub's `call` already
+   * pushed the return address. Builds the frame, runs the body with the
+   * argument registers, returns through `leave; ret` with RAX set.
+   */
+  dispatch(address: number): void {
+    const fn = this.byAddress.get(address);
+    if (!fn) throw new KernelOops(`control reached native text at 0x${(address >>> 0).toString(16)} outside a function entry`);
+    const result = this.enter(fn);
+    this.setRax(result);
+    const ret = this.pop64(); // ret
+    this.cpu.rip = ret;
+    this.cpu.nextRip = ret;
+  }
+
+  /**
+   * A native body calls another native function with a real frame: the
+   * return address (the caller's resume point) is pushed, as `call` would.
+   */
+  call(fn: NativeFunction, ...args: (number | bigint)[]): bigint {
+    const cpu = this.cpu;
+    const saved = args.map((_a, i) => [cpu.lo[ARG_REGS[i]!]!, cpu.hi[ARG_REGS[i]!]!] as const);
+    args.forEach((a, i) => this.setReg(ARG_REGS[i]!, a));
+    const caller = this.active[this.active.length - 1];
+    this.push64(caller ? caller.fn.address + RESUME_OFFSET : fn.address);
+    const result = this.enter(fn);
+    this.pop64(); // the return address: control is back in the caller's TypeScript
+    saved.forEach(([lo, hi], i) => {
+      cpu.lo[ARG_REGS[i]!] = lo;
+      cpu.hi[ARG_REGS[i]!] = hi;
+    });
+    return toBig(result);
+  }
+
+  /** Prologue, body, epilogue of one call; RSP/RBP end as they were before the prologue. */
+  private enter(fn: NativeFunction): NativeResult {
+    const cpu = this.cpu;
+    this.push64(cpu.reg64(RBP));
+    const frame = cpu.reg64(RSP);
+    cpu.lo[RBP] = cpu.lo[RSP]!;
+    cpu.hi[RBP] = cpu.hi[RSP]!;
+    cpu.setRspNumber(frame - fn.locals);
+    const args = ARG_REGS.map((r) => [cpu.lo[r]!, cpu.hi[r]!] as const);
+    const call: NativeCall = {
+      fn,
+      frame,
+      locals: frame - fn.locals,
+      arg: (i) => {
+        const [lo, hi] = args[i] ?? [0, 0];
+        return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+      },
+      address: (i) => {
+        const [lo, hi] = args[i] ?? [0, 0];
+        return linearOf(hi, lo);
+      },
+    };
+    this.active.push(call);
+    let result: NativeResult;
+    try {
+      result = fn.body(this, call);
+    } finally {
+      this.active.pop();
+    }
+    // leave: RSP = RBP; pop RBP.
+    cpu.setRspNumber(frame);
+    const savedRbp = this.pop64();
+    const hi = Math.floor(savedRbp / TWO_32);
+    cpu.lo[RBP] = (savedRbp - hi * TWO_32) | 0;
+    cpu.hi[RBP] = hi | 0;
+    return result;
+  }
+
+  // ---------------------------------------------------------------------
+  // Guest memory from native code (supervisor, current PKRS)
+
+  /**
+   * Runs `access` (an MMU access in the CPU's current data mode); if it
+   * faults, delivers the fault as a nested exception at the innermost native
+   * call's resume point, runs the kernel until the handler's IRETQ returns
+   * there, and retries.
+   */
+  access<T>(access: () => T): T {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return access();
+      } catch (e) {
+        if (!(e instanceof CpuFault)) throw e;
+        if (attempt >= MAX_RETRIES) throw new KernelOops(`native access keeps faulting: ${e.message}`);
+        this.nested((resume) => this.cpu.raiseAt(e, resume));
+      }
+    }
+  }
+
+  read64(address: number): bigint {
+    return this.access(() => {
+      const lo = this.cpu.read64(address);
+      return (BigInt(this.cpu.readHi >>> 0) << 32n) | BigInt(lo >>> 0);
+    });
+  }
+
+  write64(address: number, value: bigint | number): void {
+    const v = BigInt.asUintN(64, BigInt(value));
+    this.access(() => this.cpu.write64(address, Number(v & 0xffff_ffffn) | 0, Number(v >> 32n) | 0));
+  }
+
+  read32(address: number): number {
+    return this.access(() => this.cpu.read(address, 4) >>> 0);
+  }
+
+  write32(address: number, value: number): void {
+    this.access(() => this.cpu.write(address, 4, value | 0));
+  }
+
+  read8(address: number): number {
+    return this.access(() => this.cpu.read(address, 1));
+  }
+
+  write8(address: number, value: number): void {
+    this.access(() => this.cpu.write(address, 1, value & 0xff));
+  }
+
+  /**
+   * An instruction boundary inside native code: a pending NMI, or an
+   * interrupt that RFLAGS.IF allows, is delivered here and handled to
+   * completion before the body continues. Returns whether one was.
+   */
+  boundary(): boolean {
+    let delivered = false;
+    this.nested((resume) => {
+      const r = this.cpu.boundaryAt(resume);
+      delivered = r.delivered;
+      return r.delivered ? r.exit : 'nothing';
+    });
+    return delivered;
+  }
+
+  /** How the kernel's top-level loop handles exits other than native calls (set by the kernel). */
+  onOtherExit: ExitHandler = (exit) => {
+    throw new KernelOops(`unexpected CPU exit ${exit.kind} while running native code`);
+  };
+
+  /**
+   * Starts nested work at the innermost call's resume point (`start` puts
+   * the CPU into it and may return an immediate exit, or 'nothing' when
+   * there is no work), then runs until control is back at that point with
+   * the same RSP.
+   */
+  private nested(start: (resume: number) => CpuExit | null | 'nothing'): void {
+    const call = this.active[this.active.length - 1];
+    if (!call) throw new InternalError('nested kernel work outside a native call');
+    const cpu = this.cpu;
+    const resume = call.fn.address + RESUME_OFFSET;
+    const rsp = cpu.reg64(RSP);
+    const first = start(resume);
+    if (first === 'nothing') return;
+    let exit: CpuExit | null = first;
+    for (;;) {
+      if (exit === null) exit = cpu.run(1_000_000);
+      if (exit.kind === 'hostcall') {
+        if (exit.address === resume && cpu.reg64(RSP) === rsp) return;
+        this.dispatch(exit.address);
+      } else if (exit.kind !== 'budget' && !this.onOtherExit(exit)) {
+        throw new KernelOops(`CPU stopped (${exit.kind}) before returning to ${call.fn.name}`);
+      }
+      exit = null;
+    }
+  }
+
+  // ---------------------------------------------------------------------
+
+  private setReg(r: number, v: number | bigint): void {
+    const b = BigInt.asUintN(64, BigInt(v));
+    this.cpu.lo[r] = Number(b & 0xffff_ffffn) | 0;
+    this.cpu.hi[r] = Number(b >> 32n) | 0;
+  }
+
+  private setRax(result: NativeResult): void {
+    if (result === undefined) return;
+    this.setReg(RAX, typeof result === 'boolean' ? (result ? 1 : 0) : result);
+  }
+
+  private push64(value: number): void {
+    const hi = Math.floor(value / TWO_32);
+    const sp = this.cpu.reg64(RSP) - 8;
+    this.access(() => this.cpu.write64(sp, (value - hi * TWO_32) | 0, hi | 0));
+    this.cpu.setRspNumber(sp);
+  }
+
+  private pop64(): number {
+    const sp = this.cpu.reg64(RSP);
+    const lo = this.access(() => this.cpu.read64(sp));
+    const v = linearOf(this.cpu.readHi, lo);
+    this.cpu.setRspNumber(sp + 8);
+    return v;
+  }
+}
+
+function toBig(r: NativeResult): bigint {
+  if (r === undefined) return 0n;
+  if (typeof r === 'boolean') return r ? 1n : 0n;
+  return BigInt.asUintN(64, BigInt(r));
+}
