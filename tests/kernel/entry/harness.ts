@@ -46,6 +46,8 @@ kgp_next: jmp kgp_next
 kint3:    int3
 kint3_next: jmp kint3_next
 kloop:    jmp kloop
+kmc:      int $18
+kmc_next: jmp kmc_next
 `;
 
 export interface EntryMachine extends Machine {
@@ -135,6 +137,17 @@ export function runToKernelLoop(m: Machine, label: string): void {
   expect(m.cpu.cpl).toBe(0);
   expect(m.cpu.rip).toBe(m.k(label));
 }
+
+/** Kernel mode at `label` with RSP = KRSP; `userGs`: the GS base is still the user's (as before SWAPGS). */
+export function toKernelAt(m: Machine, label: string, opts: { flags?: number; rsp?: number; userGs?: boolean } = {}): void {
+  m.toKernel(m.k(label), opts.flags ?? 0x2, opts.rsp ?? KRSP);
+  m.cpu.gsBase = opts.userGs ? Number(USER_GS) : PERCPU;
+  m.cpu.kernelGsBase = opts.userGs ? PERCPU : Number(USER_GS);
+  setAllRegs(m);
+}
+
+/** Kernel stack pointer for kernel-mode tests (16-aligned, well inside the task stack). */
+export const KRSP = KSTACK_TOP - 0x1000;
 
 /** All GPRs equal their values, except the listed ones. */
 export function expectRegsRestored(m: Machine, except: Readonly<Record<number, bigint>> = {}): void {
