@@ -1,0 +1,171 @@
+/**
+ * The composition root (STYLE.md §2.1): boots the x86 platform for a design
+ * and wires the generic entry code to it — per-CPU entry state, the x86 arch
+ * hooks (PKS save/restore in the design's slot), IRQ control over RFLAGS.IF,
+ * `current`, the syscall table — and the native C functions the entry stubs
+ * call. User tasks run real x86-64 code at CPL 3.
+ */
+import { assemble } from '../asm/index.js';
+import type { CpuExit } from '../cpu/exits.js';
+import { IF } from '../cpu/flags.js';
+import { MODE_SUPERVISOR } from '../cpu/mmu.js';
+import { linearStore } from '../cpu/linear-store.js';
+import type { Design } from '../design/build.js';
+import {
+  checkEntryCpu, createEntryCpu, createEntryDeps, createEntryTask,
+  type EntryCpu, type EntryDeps, type EntryTask, type EntryViolation, type IrqControl,
+} from './generic/index.js';
+import {
+  PER_CPU_BASE, USER_CS, USER_DS, USER_STACK_SIZE, USER_STACK_TOP, USER_TEXT, taskStackBottom, taskStackTop, THREAD_SIZE,
+} from './arch/x86/memory-map.js';
+import { KernelOops } from './arch/x86/native.js';
+import { PER_CPU, bootPlatform, type Platform } from './arch/x86/platform.js';
+import {
+  corePksHardware, createPksKernel, pksNewThread, pksRestorePtRegs, pksSavePtRegs, pksSetup,
+  type PksKernel, type PksThread,
+} from './arch/x86/pks.js';
+import { PtRegs } from './arch/x86/regs.js';
+import { doSyscall64, type SyscallFn } from './arch/x86/syscall64.js';
+
+/** x86-64 syscall numbers (reference §7). */
+export const NR_getpid = 39;
+
+export interface Task {
+  readonly pid: number;
+  readonly name: string;
+  readonly entry: EntryTask;
+  readonly pks: PksThread;
+  /** Top of the task's THREAD_SIZE kernel stack (TSS.RSP0 and top_of_stack while it runs). */
+  readonly stackTop: number;
+}
+
+export interface Kernel {
+  readonly platform: Platform;
+  readonly design: Design;
+  readonly entryCpu: EntryCpu;
+  readonly deps: EntryDeps;
+  readonly pks: PksKernel;
+  readonly syscalls: Map<number, SyscallFn>;
+  current: Task;
+  /** Maps `source` (AT&T) as a user program and makes it the current task, in user mode. */
+  startUser(source: string, name?: string): Task;
+  /** Runs until `budget` instructions retired, or an exit the kernel does not handle (halt). */
+  run(budget: number): CpuExit;
+  /** Generic entry code's balance and WARN checks (DESIGN.md §4 invariant 5). */
+  violations(): EntryViolation[];
+}
+
+/** IRQ control over the CPU's RFLAGS.IF (arch_local_irq_enable/disable: STI/CLI). */
+function cpuIrqControl(p: Platform): IrqControl {
+  return {
+    enable: () => { p.cpu.flags.raw |= IF; },
+    disable: () => { p.cpu.flags.raw &= ~IF; },
+    disabled: () => (p.cpu.flags.raw & IF) === 0,
+  };
+}
+
+export function bootKernel(design: Design): Kernel {
+  let kernel: Kernel | undefined;
+  const k = (): Kernel => {
+    if (!kernel) throw new KernelOops('kernel used before boot finished');
+    return kernel;
+  };
+  const platform = bootPlatform({
+    design,
+    entryFunctions: {
+      do_syscall_64: (rt, call) => {
+        const regs = new PtRegs(rt, design.ptRegs, call.address(0));
+        return doSyscall64(k().deps, k().syscalls, regs, Number(BigInt.asIntN(32, call.arg(1))));
+      },
+    },
+  });
+  const { cpu, space, phys } = platform;
+  // The CPU boots straight into the first user task: context tracking USER, hardirqs on.
+  const entryCpu = createEntryCpu({ context: 'user', hardirqsEnabled: true });
+  const memory = linearStore(cpu.mmu, MODE_SUPERVISOR);
+  const pks = createPksKernel({
+    design,
+    hw: corePksHardware(cpu),
+    memory,
+    initMm: { phys, pgd: space.root },
+    featurePresent: true,
+  });
+  pksSetup(pks);
+  const deps = createEntryDeps({
+    cpu: entryCpu,
+    irq: cpuIrqControl(platform),
+    current: () => k().current.entry,
+    hooks: {
+      // PKS V9 27/45: pks_save_pt_regs / pks_restore_pt_regs in the design's slot.
+      archSaveAuxPtRegs: (regs, store) => {
+        pksSavePtRegs(pks, { regs: regs.address, ...stateOf(store) });
+      },
+      archRestoreAuxPtRegs: (regs, store) => {
+        pksRestorePtRegs(pks, { regs: regs.address, ...stateOf(store) });
+      },
+    },
+  });
+  const idle: Task = { pid: 0, name: 'swapper', entry: createEntryTask({ isIdle: true }), pks: pksNewThread(), stackTop: taskStackTop(0) };
+  let nextPid = 1;
+  const syscalls = new Map<number, SyscallFn>([[NR_getpid, () => k().current.pid]]);
+
+  const writePerCpu = (offset: number, value: number): void => {
+    const hi = Math.floor(value / 2 ** 32);
+    cpu.mmu.write64Halves(PER_CPU_BASE + offset, (value - hi * 2 ** 32) | 0, hi | 0, MODE_SUPERVISOR);
+  };
+  const writeRsp0 = (value: number): void => {
+    const hi = Math.floor(value / 2 ** 32);
+    cpu.mmu.write64Halves(cpu.tssBase + 4, (value - hi * 2 ** 32) | 0, hi | 0, MODE_SUPERVISOR);
+  };
+
+  kernel = {
+    platform,
+    design,
+    entryCpu,
+    deps,
+    pks,
+    syscalls,
+    current: idle,
+    startUser(source, name = 'user') {
+      const pid = nextPid++;
+      const code = assemble(source, { origin: USER_TEXT }).bytes;
+      phys.writeBytes(space.mapNew(USER_TEXT, Math.ceil(code.length / 4096) * 4096 || 4096, { user: true }), code);
+      space.mapNew(USER_STACK_TOP - USER_STACK_SIZE, USER_STACK_SIZE, { user: true, writable: true, noExec: true });
+      space.mapNew(taskStackBottom(pid), THREAD_SIZE, { writable: true, noExec: true });
+      const task: Task = { pid, name, entry: createEntryTask(), pks: pksNewThread(), stackTop: taskStackTop(pid) };
+      this.current = task;
+      pks.current = task.pks;
+      writePerCpu(PER_CPU.topOfStack, task.stackTop);
+      writeRsp0(task.stackTop);
+      // As the return-to-user path leaves the CPU: user GS base loaded, the kernel's in KERNEL_GS_BASE.
+      cpu.kernelGsBase = PER_CPU_BASE;
+      cpu.gsBase = 0;
+      cpu.setCs(USER_CS);
+      cpu.ss = USER_DS;
+      cpu.flags.set(0x202);
+      cpu.updateDataMode();
+      cpu.rip = USER_TEXT;
+      cpu.nextRip = USER_TEXT;
+      cpu.setRspNumber(USER_STACK_TOP);
+      return task;
+    },
+    run(budget) {
+      const end = cpu.instructions + budget;
+      for (;;) {
+        const left = end - cpu.instructions;
+        if (left <= 0) return { kind: 'budget' };
+        const exit = cpu.run(left);
+        if (exit.kind !== 'hostcall') return exit;
+        platform.native.dispatch(exit.address);
+      }
+    },
+    violations: () => checkEntryCpu(entryCpu),
+  };
+  return kernel;
+}
+
+/** The irqentry_state_t address a design that keeps PKRS there needs (state-ref). */
+function stateOf(store: { rootAddress(root: 'irqentry_state'): number | null }): { state?: number } {
+  const a = store.rootAddress('irqentry_state');
+  return a === null ? {} : { state: a };
+}
