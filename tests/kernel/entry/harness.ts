@@ -113,12 +113,14 @@ export function mod(a: number, n: number): number {
 }
 
 /** The checks every C call gets: %rdi = pt_regs, the extension right below it, 8-byte alignment. */
-export function checkCallFrame(m: EntryMachine, ptRegsAt: number): void {
+export function checkCallFrame(m: EntryMachine, ptRegsAt: number, calledFromErrorEntry = false): void {
   const { cpu } = m;
   const below = m.design.extension?.belowPtRegs ?? 0;
   expect(cpu.reg64(7), 'rdi = pt_regs').toBe(ptRegsAt);
   // At the call, RSP = pt_regs - PTREGS_AUX_SIZE; the return address is below it.
-  expect(cpu.reg64(RSP) + 8, 'extension below pt_regs').toBe(ptRegsAt - below);
+  // From inside error_entry (fixup_bad_iret), error_entry's own return address sits between.
+  const extra = calledFromErrorEntry ? 8 : 0;
+  expect(cpu.reg64(RSP) + 8 + extra, 'extension below pt_regs').toBe(ptRegsAt - below);
   expect(mod(cpu.reg64(RSP), 8)).toBe(0);
   // Each design's hardware frame starts 16-aligned, so pt_regs + the extension keeps its parity.
   expect(mod(ptRegsAt - below, 16), 'stack parity').toBe((m.design.ptRegs.size + below) % 16 === 0 ? 0 : 8);

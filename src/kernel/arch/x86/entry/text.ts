@@ -2,7 +2,7 @@
 
 /** A code line: a label (`name:`), a directive or a comment stays at column 0. */
 export function fmt(lines: readonly string[]): string[] {
-  return lines.map((l) => (/^([A-Za-z_.][\w.]*:|\.|\/\*|$)/.test(l) ? l : `        ${l}`));
+  return lines.map((l) => (/^([A-Za-z_.][\w.]*:|\d+:|\.|\/\*|$)/.test(l) ? l : `        ${l}`));
 }
 
 /** A global code symbol, 16-byte aligned as SYM_CODE_START does (ALIGN). */
