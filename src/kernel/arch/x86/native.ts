@@ -211,15 +211,33 @@ export class NativeRuntime {
   }
 
   read64(address: number): bigint {
-    return this.access(() => {
-      const lo = this.cpu.read64(address);
-      return (BigInt(this.cpu.readHi >>> 0) << 32n) | BigInt(lo >>> 0);
-    });
+    const cpu = this.cpu;
+    let lo: number;
+    try {
+      lo = cpu.read64(address); // the common case: no fault, no closure
+    } catch {
+      lo = this.access(() => cpu.read64(address));
+    }
+    return (BigInt(cpu.readHi >>> 0) << 32n) | BigInt(lo >>> 0);
   }
 
   write64(address: number, value: bigint | number): void {
-    const v = BigInt.asUintN(64, BigInt(value));
-    this.access(() => this.cpu.write64(address, Number(v & 0xffff_ffffn) | 0, Number(v >> 32n) | 0));
+    let lo: number;
+    let hi: number;
+    if (typeof value === 'number' && Number.isSafeInteger(value)) {
+      hi = Math.floor(value / TWO_32);
+      lo = (value - hi * TWO_32) | 0;
+      hi |= 0;
+    } else {
+      const v = BigInt.asUintN(64, BigInt(value));
+      lo = Number(v & 0xffff_ffffn) | 0;
+      hi = Number(v >> 32n) | 0;
+    }
+    try {
+      this.cpu.write64(address, lo, hi);
+    } catch {
+      this.access(() => this.cpu.write64(address, lo, hi));
+    }
   }
 
   read32(address: number): number {
@@ -299,17 +317,22 @@ export class NativeRuntime {
   }
 
   private push64(value: number): void {
-    const hi = Math.floor(value / TWO_32);
     const sp = this.cpu.reg64(RSP) - 8;
-    this.access(() => this.cpu.write64(sp, (value - hi * TWO_32) | 0, hi | 0));
+    this.write64(sp, value);
     this.cpu.setRspNumber(sp);
   }
 
   private pop64(): number {
-    const sp = this.cpu.reg64(RSP);
-    const lo = this.access(() => this.cpu.read64(sp));
-    const v = linearOf(this.cpu.readHi, lo);
-    this.cpu.setRspNumber(sp + 8);
+    const cpu = this.cpu;
+    const sp = cpu.reg64(RSP);
+    let lo: number;
+    try {
+      lo = cpu.read64(sp);
+    } catch {
+      lo = this.access(() => cpu.read64(sp));
+    }
+    const v = linearOf(cpu.readHi, lo);
+    cpu.setRspNumber(sp + 8);
     return v;
   }
 }
