@@ -34,7 +34,28 @@ export interface DeliveryEvent {
   readonly fromCpl: number;
 }
 
-export type TraceEvent = InsnEvent | DeliveryEvent;
+/** A kernel function of the generic entry layer begins or ends (kernel/entry/common.c). */
+export interface GenericCallEvent {
+  readonly kind: 'call';
+  readonly layer: 'generic';
+  /** Kernel symbol, e.g. `irqentry_enter`. */
+  readonly symbol: string;
+  readonly phase: 'enter' | 'exit';
+  /** e.g. `user`, `exit_rcu=1`, `nr=39`. */
+  readonly detail?: string;
+}
+
+/** One named step inside a generic entry function (lockdep_hardirqs_off, ct_irq_enter, schedule, ...). */
+export interface GenericStepEvent {
+  readonly kind: 'step';
+  readonly layer: 'generic';
+  readonly symbol: string;
+  readonly detail?: string;
+}
+
+export type GenericTraceEvent = GenericCallEvent | GenericStepEvent;
+
+export type TraceEvent = InsnEvent | DeliveryEvent | GenericTraceEvent;
 
 export interface TraceSink {
   /** Whether per-instruction events are wanted (they are costly to produce). */

@@ -19,7 +19,7 @@ describe('trace sink', () => {
     cpu.hostcallEnd = cpu.hostcallStart + 257;
     const exit = cpu.run(100);
     expect(exit.kind).toBe('hostcall');
-    expect(events.map((e) => (e.kind === 'insn' ? e.mnemonic : `#${e.vector}:${e.cause}`))).toEqual(['mov', 'add', '#6:fault']);
+    expect(events.map((e) => (e.kind === 'insn' ? e.mnemonic : e.kind === 'delivery' ? `#${e.vector}:${e.cause}` : e.symbol))).toEqual(['mov', 'add', '#6:fault']);
     const ud = events[2];
     expect(ud?.kind === 'delivery' && ud.returnRip === origin + 7 && ud.fromCpl === 3).toBe(true);
   });

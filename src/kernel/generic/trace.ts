@@ -5,29 +5,13 @@
  * ct_irq_enter, schedule, ...). Events carry the kernel symbol, not the
  * camelCase name (STYLE §2.2). Emitted only when a sink is attached.
  *
- * These belong in the `TraceEvent` union of src/trace/events.ts; until they
- * are added there, generic code emits them to its own `GenericTraceSink`
- * (which a `TraceSink` satisfies once the union includes them).
+ * The event types are part of the `TraceEvent` union (src/trace/events.ts),
+ * so any `TraceSink` can serve as the generic sink.
  */
 
-export interface GenericCallEvent {
-  readonly kind: 'call';
-  readonly layer: 'generic';
-  /** Kernel symbol, e.g. `irqentry_enter`. */
-  readonly symbol: string;
-  readonly phase: 'enter' | 'exit';
-  /** e.g. `user`, `exit_rcu=1`, `nr=39`. */
-  readonly detail?: string;
-}
+import type { GenericTraceEvent } from '../../trace/events.js';
 
-export interface GenericStepEvent {
-  readonly kind: 'step';
-  readonly layer: 'generic';
-  readonly symbol: string;
-  readonly detail?: string;
-}
-
-export type GenericTraceEvent = GenericCallEvent | GenericStepEvent;
+export type { GenericCallEvent, GenericStepEvent, GenericTraceEvent } from '../../trace/events.js';
 
 export interface GenericTraceSink {
   emit(event: GenericTraceEvent): void;
