@@ -54,8 +54,8 @@ export const LAZY_INC = 4;
 /** dec: as sub of 1, CF unchanged (kept in `raw`). */
 export const LAZY_DEC = 5;
 
-/** PF: set when the low byte of the result has an even number of 1 bits. */
-const PARITY = new Uint8Array(256);
+/** PF of a byte: set when it has an even number of 1 bits. Shared by every flag producer. */
+export const PARITY = new Uint8Array(256);
 for (let i = 0; i < 256; i++) {
   let b = i;
   b ^= b >> 4;

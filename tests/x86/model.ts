@@ -18,6 +18,7 @@ import {
   CODE_BASE, DATA_BASE, DATA_SIZE, DEFAULT_MXCSR, GPR_NAMES, RFLAGS_FIXED, STACK_TOP,
   dataBefore, type DataPatch, type Gprs, type NativeCase, type NativeResult,
 } from './host/native.js';
+import { LINUX_GDT } from '../../src/kernel/arch/x86/platform.js';
 
 /** Kernel addresses (upper half), as sign-extended numbers. */
 const KERNEL_BASE = -0x7778_0000_0000; // 0xffff888800000000
@@ -35,16 +36,8 @@ const PHYS_CODE = 0x40_0000;
 const PHYS_DATA = 0x50_0000;
 const PHYS_KERNEL = 0x60_0000;
 
-/** Linux's 64-bit GDT entries (arch/x86/kernel/cpu/common.c gdt_page), by selector index. */
-const GDT_ENTRIES: readonly bigint[] = [
-  0n,
-  0x00cf9b000000ffffn, // 0x08 __KERNEL32_CS
-  0x00af9b000000ffffn, // 0x10 __KERNEL_CS (L = 1)
-  0x00cf93000000ffffn, // 0x18 __KERNEL_DS
-  0x00cffb000000ffffn, // 0x23 __USER32_CS
-  0x00cff3000000ffffn, // 0x2b __USER_DS
-  0x00affb000000ffffn, // 0x33 __USER_CS (L = 1)
-];
+/** Linux's 64-bit GDT, shared with the kernel model's boot (src/kernel/arch/x86/platform.ts). */
+const GDT_ENTRIES = LINUX_GDT;
 
 const CR0_PE = 1;
 const CR0_WP = 1 << 16;

@@ -17,7 +17,7 @@ import { RAX, RDX, VEC_DE } from '../core.js';
 import type { DecodedInsn } from '../decode/insn.js';
 import type { Cpu } from '../exec.js';
 import { CpuFault } from '../faults.js';
-import { CF, LAZY_NONE, OF, PF, SF, STATUS_FLAGS, ZF } from '../flags.js';
+import { CF, LAZY_NONE, OF, PARITY, PF, SF, STATUS_FLAGS, ZF } from '../flags.js';
 
 function big(lo: number, hi: number, size: number, signed: boolean): bigint {
   const bits = size * 8;
@@ -36,12 +36,8 @@ function hiOf(v: bigint): number {
 function setMulFlags(cpu: Cpu, overflow: boolean, low: bigint, size: number): void {
   const bits = BigInt(size * 8);
   const u = BigInt.asUintN(Number(bits), low);
-  let b = Number(u & 0xffn);
-  b ^= b >> 4;
-  b ^= b >> 2;
-  b ^= b >> 1;
   const flags =
-    (overflow ? CF | OF : 0) | (u === 0n ? ZF : 0) | ((u >> (bits - 1n)) & 1n ? SF : 0) | ((b & 1) === 0 ? PF : 0);
+    (overflow ? CF | OF : 0) | (u === 0n ? ZF : 0) | ((u >> (bits - 1n)) & 1n ? SF : 0) | PARITY[Number(u & 0xffn)]!;
   cpu.flags.set((cpu.flags.get() & ~STATUS_FLAGS) | flags);
 }
 
@@ -79,15 +75,6 @@ function dividend(cpu: Cpu, size: number, signed: boolean): bigint {
 
 const TWO_32 = 4294967296;
 
-/** PF of a byte. */
-const PARITY = new Uint8Array(256);
-for (let i = 0; i < 256; i++) {
-  let b = i;
-  b ^= b >> 4;
-  b ^= b >> 2;
-  b ^= b >> 1;
-  PARITY[i] = (b & 1) === 0 ? PF : 0;
-}
 
 /** The 128-bit product of the last `mul64`, as four uint32 words (w0 lowest). */
 let w0 = 0;

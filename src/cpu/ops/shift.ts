@@ -14,7 +14,7 @@
 import { RCX } from '../core.js';
 import type { DecodedInsn } from '../decode/insn.js';
 import type { Cpu } from '../exec.js';
-import { CF, LAZY_NONE, OF, PF, SF, STATUS_FLAGS, ZF } from '../flags.js';
+import { CF, LAZY_NONE, OF, PARITY, PF, SF, STATUS_FLAGS, ZF } from '../flags.js';
 
 const ROL = 0;
 const ROR = 1;
@@ -31,22 +31,9 @@ function toBig(lo: number, hi: number, size: number): bigint {
   return BigInt((size === 4 ? lo >>> 0 : size === 2 ? lo & 0xffff : lo & 0xff));
 }
 
-/** PF of a byte (1 bits even). */
-const PARITY = new Uint8Array(256);
-for (let i = 0; i < 256; i++) {
-  let b = i;
-  b ^= b >> 4;
-  b ^= b >> 2;
-  b ^= b >> 1;
-  PARITY[i] = (b & 1) === 0 ? PF : 0;
-}
 
 function parity(v: bigint): number {
-  let b = Number(v & 0xffn);
-  b ^= b >> 4;
-  b ^= b >> 2;
-  b ^= b >> 1;
-  return (b & 1) === 0 ? PF : 0;
+  return PARITY[Number(v & 0xffn)]!;
 }
 
 /**

@@ -26,6 +26,7 @@ import { createCpu } from '../../../src/cpu/machine.js';
 import { Mmu } from '../../../src/cpu/mmu.js';
 import { PageTableBuilder } from '../../../src/cpu/page-table-builder.js';
 import { PhysMemory } from '../../../src/cpu/phys-memory.js';
+import { LINUX_GDT } from '../../../src/kernel/arch/x86/platform.js';
 
 export const UTEXT = 0x40_0000;
 export const UDATA = 0x60_0000;
@@ -63,15 +64,8 @@ const P_KBASE = 0x60_0000;
 const P_KTEXT = 0x80_0000;
 const KBASE_SIZE = 0x1_2000;
 
-const GDT_ENTRIES: readonly bigint[] = [
-  0n,
-  0x00cf9b000000ffffn, // 0x08 __KERNEL32_CS
-  0x00af9b000000ffffn, // 0x10 __KERNEL_CS (L = 1)
-  0x00cf93000000ffffn, // 0x18 __KERNEL_DS
-  0x00cffb000000ffffn, // 0x23 __USER32_CS
-  0x00cff3000000ffffn, // 0x2b __USER_DS
-  0x00affb000000ffffn, // 0x33 __USER_CS (L = 1)
-];
+/** Linux's 64-bit GDT, shared with the kernel model's boot (src/kernel/arch/x86/platform.ts). */
+const GDT_ENTRIES = LINUX_GDT;
 
 export interface GateSpec {
   /** 'int' = interrupt gate (type 0xE), 'trap' = trap gate (type 0xF). */

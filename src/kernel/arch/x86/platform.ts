@@ -27,7 +27,7 @@ import {
 import { NativeRuntime, type NativeBody } from './native.js';
 
 /** Linux's 64-bit GDT (arch/x86/kernel/cpu/common.c gdt_page), by index. */
-const GDT_ENTRIES: readonly bigint[] = [
+export const LINUX_GDT: readonly bigint[] = [
   0n,
   0x00cf9b000000ffffn, // 0x08 __KERNEL32_CS
   0x00af9b000000ffffn, // 0x10 __KERNEL_CS (L = 1)
@@ -152,9 +152,9 @@ export function bootPlatform(opts: PlatformOptions): Platform {
   };
 
   // Descriptor tables.
-  GDT_ENTRIES.forEach((e, i) => writeU64(phys, pGdt + i * 8, e));
+  LINUX_GDT.forEach((e, i) => writeU64(phys, pGdt + i * 8, e));
   cpu.gdtBase = GDT_ADDRESS;
-  cpu.gdtLimit = GDT_ENTRIES.length * 8 - 1;
+  cpu.gdtLimit = LINUX_GDT.length * 8 - 1;
   for (const g of entryIdt(sym)) writeGate(phys, pIdt + g.vector * 16, label(g.label), g.ist, g.dpl);
   cpu.idtBase = IDT_ADDRESS;
   cpu.idtLimit = 256 * 16 - 1;
