@@ -13,10 +13,19 @@ import { linearStore } from '../cpu/linear-store.js';
 import type { Design } from '../design/build.js';
 import {
   checkEntryCpu, createEntryCpu, createEntryDeps, createEntryTask,
-  type EntryCpu, type EntryDeps, type EntryTask, type EntryViolation, type IrqControl,
+  type ArchEntryHooks, type EntryCpu, type EntryDeps, type EntryTask, type EntryViolation, type IrqControl,
 } from './generic/index.js';
+import { LOCAL_TIMER_VECTOR } from './arch/x86/entry/symbols.js';
+import { Injector } from './arch/x86/inject.js';
+import { commonInterrupt, timerInterrupt } from './arch/x86/irq.js';
 import {
-  PER_CPU_BASE, USER_CS, USER_DS, USER_STACK_SIZE, USER_STACK_TOP, USER_TEXT, taskStackBottom, taskStackTop, THREAD_SIZE,
+  EntryLog, beginEntry, compileCFrames, endEntry,
+  type CEntryContext, type CFrameLayout, type IrqHandler, type NmiHandler,
+} from './arch/x86/kernel-c.js';
+import { excNmi } from './arch/x86/nmi.js';
+import { excPageFault } from './arch/x86/traps.js';
+import {
+  KERNEL_DATA, PER_CPU_BASE, USER_CS, USER_DS, USER_STACK_SIZE, USER_STACK_TOP, USER_TEXT, taskStackBottom, taskStackTop, THREAD_SIZE,
 } from './arch/x86/memory-map.js';
 import { KernelOops } from './arch/x86/native.js';
 import { PER_CPU, bootPlatform, type Platform } from './arch/x86/platform.js';
@@ -29,6 +38,19 @@ import { doSyscall64, type SyscallFn } from './arch/x86/syscall64.js';
 
 /** x86-64 syscall numbers (reference §7). */
 export const NR_getpid = 39;
+
+/** A kernel data page mapped with PKS key 1 at boot (PKS_INIT_VALUE: access-disabled by default). */
+export const PKS_KEY1_PAGE = KERNEL_DATA + 0x10_0000;
+
+/** The C handlers whose frames hold an irqentry_state_t local (where the design has one). */
+export const STATE_HANDLERS = ['common_interrupt', 'exc_page_fault', 'exc_nmi'] as const;
+
+export interface BootOptions {
+  /** Seed of the model's "compiler": where each handler's irqentry_state_t sits in its frame (default 1). */
+  readonly compilerSeed?: number;
+  /** Arch hooks replacing the PKS ones (e.g. a deliberately broken restore, to show a check is alive). */
+  readonly archHooks?: Partial<ArchEntryHooks>;
+}
 
 export interface Task {
   readonly pid: number;
@@ -53,6 +75,18 @@ export interface Kernel {
   run(budget: number): CpuExit;
   /** Generic entry code's balance and WARN checks (DESIGN.md §4 invariant 5). */
   violations(): EntryViolation[];
+  /** Kernel entries running now (innermost last) and finished ones. */
+  readonly log: EntryLog;
+  /** Scheduled interrupts/NMIs (at an instruction count or a native function). */
+  readonly injector: Injector;
+  /** vector_irq[]: the timer (LOCAL_TIMER_VECTOR) is registered at boot; tests add more. */
+  readonly irqHandlers: Map<number, IrqHandler>;
+  /** NMI handlers, run by exc_nmi in order. */
+  readonly nmiHandlers: NmiHandler[];
+  /** The compiler's frame layout of each C handler (irqentry_state_t offset: compiler-chosen). */
+  readonly cFrames: ReadonlyMap<string, CFrameLayout>;
+  /** What the C handlers share (for fault callbacks that call pks_update_exception). */
+  readonly c: CEntryContext;
 }
 
 /** IRQ control over the CPU's RFLAGS.IF (arch_local_irq_enable/disable: STI/CLI). */
@@ -64,20 +98,30 @@ function cpuIrqControl(p: Platform): IrqControl {
   };
 }
 
-export function bootKernel(design: Design): Kernel {
+export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
   let kernel: Kernel | undefined;
   const k = (): Kernel => {
     if (!kernel) throw new KernelOops('kernel used before boot finished');
     return kernel;
   };
+  const cFrames = compileCFrames(design, STATE_HANDLERS, options.compilerSeed ?? 1);
+  const c = (): CEntryContext => k().c;
   const platform = bootPlatform({
     design,
     entryFunctions: {
       do_syscall_64: (rt, call) => {
-        const regs = new PtRegs(rt, design.ptRegs, call.address(0));
-        return doSyscall64(k().deps, k().syscalls, regs, Number(BigInt.asIntN(32, call.arg(1))));
+        const rec = beginEntry(c(), rt, call, 'syscall', 'do_syscall_64', null);
+        rec.pkrsAtHandler = rec.pkrsAtEntry;
+        const regs = new PtRegs(rt, design.ptRegs, rec.regs);
+        const sysret = doSyscall64(k().deps, k().syscalls, regs, Number(BigInt.asIntN(32, call.arg(1))));
+        endEntry(c(), rec);
+        return sysret;
       },
+      common_interrupt: (rt, call) => commonInterrupt(c())(rt, call),
+      exc_page_fault: (rt, call) => excPageFault(c())(rt, call),
+      exc_nmi: (rt, call) => excNmi(c())(rt, call),
     },
+    locals: Object.fromEntries([...cFrames].map(([name, f]) => [name, f.locals])),
   });
   const { cpu, space, phys } = platform;
   // The CPU boots straight into the first user task: context tracking USER, hardirqs on.
@@ -103,8 +147,15 @@ export function bootKernel(design: Design): Kernel {
       archRestoreAuxPtRegs: (regs, store) => {
         pksRestorePtRegs(pks, { regs: regs.address, ...stateOf(store) });
       },
+      ...options.archHooks,
     },
   });
+  // The PKS-protected page of the demo: key 1, supervisor read/write (pks_mk_noaccess by default).
+  space.mapNew(PKS_KEY1_PAGE, 4096, { writable: true, noExec: true, key: 1 });
+  const log = new EntryLog();
+  const injector = new Injector(cpu);
+  const irqHandlers = new Map<number, IrqHandler>();
+  const nmiHandlers: NmiHandler[] = [];
   const idle: Task = { pid: 0, name: 'swapper', entry: createEntryTask({ isIdle: true }), pks: pksNewThread(), stackTop: taskStackTop(0) };
   let nextPid = 1;
   const syscalls = new Map<number, SyscallFn>([[NR_getpid, () => k().current.pid]]);
@@ -152,15 +203,24 @@ export function bootKernel(design: Design): Kernel {
     run(budget) {
       const end = cpu.instructions + budget;
       for (;;) {
-        const left = end - cpu.instructions;
+        injector.fireDue();
+        const left = Math.min(end, injector.nextInstructionStop()) - cpu.instructions;
         if (left <= 0) return { kind: 'budget' };
         const exit = cpu.run(left);
+        if (exit.kind === 'budget') continue;
         if (exit.kind !== 'hostcall') return exit;
         platform.native.dispatch(exit.address);
       }
     },
     violations: () => checkEntryCpu(entryCpu),
+    log,
+    injector,
+    irqHandlers,
+    nmiHandlers,
+    cFrames,
+    c: { design, deps, pks, cpu, log, injector, frames: cFrames, irqHandlers, nmiHandlers },
   };
+  irqHandlers.set(LOCAL_TIMER_VECTOR, timerInterrupt(kernel.c));
   return kernel;
 }
 

@@ -1,0 +1,100 @@
+/**
+ * Scheduled interrupts and NMIs for tests, the demo and the fuzzer
+ * (issue M3 item 7): an event is made pending on the CPU when the retired
+ * instruction count reaches N (checked by the kernel's run loop — not inside
+ * nested native work), or when a named native C function starts its body or
+ * reaches one of its `boundary()` calls. A pending event is delivered by the
+ * CPU at the next instruction boundary that allows it (NMI: not blocked;
+ * IRQ: RFLAGS.IF set), exactly as a device asserting a line would be.
+ */
+import type { Cpu } from '../../../cpu/exec.js';
+
+export type InjectedEvent = { readonly kind: 'irq'; readonly vector: number } | { readonly kind: 'nmi' };
+
+export type InjectionTrigger =
+  | { readonly atInstruction: number }
+  /** `when: 'start'`: as the body starts (its first instruction boundary); 'boundary': its nth boundary() (1-based, default 1). */
+  | { readonly atFunction: string; readonly when: 'start' | 'boundary'; readonly nth?: number };
+
+interface Pending {
+  readonly event: InjectedEvent;
+  readonly trigger: InjectionTrigger;
+  seen: number;
+  fired: boolean;
+}
+
+/** What was injected where (for reports). */
+export interface InjectionRecord {
+  readonly event: InjectedEvent;
+  readonly at: string;
+  readonly instructions: number;
+}
+
+export class Injector {
+  private readonly pending: Pending[] = [];
+  readonly fired: InjectionRecord[] = [];
+
+  constructor(private readonly cpu: Cpu) {}
+
+  schedule(event: InjectedEvent, trigger: InjectionTrigger): void {
+    this.pending.push({ event, trigger, seen: 0, fired: false });
+  }
+
+  /** Interrupt `vector` (e.g. LOCAL_TIMER_VECTOR) at a trigger. */
+  irq(vector: number, trigger: InjectionTrigger): void {
+    this.schedule({ kind: 'irq', vector }, trigger);
+  }
+
+  nmi(trigger: InjectionTrigger): void {
+    this.schedule({ kind: 'nmi' }, trigger);
+  }
+
+  /** The smallest instruction count at which an instruction trigger is still due, or Infinity. */
+  nextInstructionStop(): number {
+    let next = Infinity;
+    for (const p of this.pending) {
+      if (!p.fired && 'atInstruction' in p.trigger && p.trigger.atInstruction < next) next = p.trigger.atInstruction;
+    }
+    return next;
+  }
+
+  /** Fires instruction triggers that are due at the CPU's current count. */
+  fireDue(): void {
+    for (const p of this.pending) {
+      if (!p.fired && 'atInstruction' in p.trigger && this.cpu.instructions >= p.trigger.atInstruction) {
+        this.fire(p, `instruction ${p.trigger.atInstruction}`);
+      }
+    }
+  }
+
+  /** A native function's body starts (returns whether anything was made pending). */
+  functionStart(name: string): boolean {
+    return this.matchFunction(name, 'start');
+  }
+
+  /** A native function is about to expose an instruction boundary. */
+  boundary(name: string): boolean {
+    return this.matchFunction(name, 'boundary');
+  }
+
+  private matchFunction(name: string, when: 'start' | 'boundary'): boolean {
+    let any = false;
+    for (const p of this.pending) {
+      const t = p.trigger;
+      if (p.fired || !('atFunction' in t) || t.atFunction !== name || t.when !== when) continue;
+      p.seen++;
+      if (p.seen === (t.nth ?? 1)) {
+        this.fire(p, `${name} ${when}${when === 'boundary' ? ` #${p.seen}` : ''}`);
+        any = true;
+      }
+    }
+    return any;
+  }
+
+  private fire(p: Pending, at: string): void {
+    p.fired = true;
+    if (p.event.kind === 'nmi') this.cpu.injectNmi();
+    else this.cpu.injectInterrupt(p.event.vector);
+    this.fired.push({ event: p.event, at, instructions: this.cpu.instructions });
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * The C side of device interrupts: common_interrupt, reached from
+ * asm_common_interrupt with the vector the irq_entries_start stub pushed.
+ * @kernel arch/x86/kernel/irq.c DEFINE_IDTENTRY_IRQ(common_interrupt)
+ */
+import { HARDIRQ_OFFSET, irqentryEnter, irqentryExit, _TIF_NEED_RESCHED } from '../../generic/index.js';
+import { beginEntry, currentPkrs, endEntry, type CEntryContext, type IrqHandler } from './kernel-c.js';
+import type { NativeBody } from './native.js';
+import { PtRegs } from './regs.js';
+
+/**
+ * The local APIC timer's handler (sysvec_apic_timer_interrupt's work, much
+ * reduced): the tick asks the scheduler to run (scheduler_tick →
+ * resched_curr sets TIF_NEED_RESCHED).
+ * @kernel arch/x86/kernel/apic/apic.c local_apic_timer_interrupt
+ */
+export function timerInterrupt(ctx: CEntryContext): IrqHandler {
+  return () => {
+    ctx.deps.current().flags.set(_TIF_NEED_RESCHED);
+  };
+}
+
+/**
+ * common_interrupt(regs, vector):
+ * 1. state = irqentry_enter(regs) — the design's store: a local of this
+ *    frame (irqentry_state_t) or the extension below pt_regs;
+ * 2. irq_enter_rcu (preempt_count += HARDIRQ_OFFSET);
+ * 3. the handler for (u8)vector (no handler: ack_bad_irq, a spurious IRQ);
+ * 4. irq_exit_rcu;
+ * 5. irqentry_exit(regs, state).
+ */
+export function commonInterrupt(ctx: CEntryContext): NativeBody {
+  return (rt, call) => {
+    const vector = Number(call.arg(1) & 0xffn);
+    const rec = beginEntry(ctx, rt, call, 'irq', 'common_interrupt', vector);
+    const regs = new PtRegs(rt, ctx.design.ptRegs, rec.regs);
+    const store = rec.store!;
+    irqentryEnter(ctx.deps, regs, store);
+    rec.pkrsAtHandler = currentPkrs(ctx);
+    ctx.deps.cpu.preempt.add(HARDIRQ_OFFSET);
+    ctx.irqHandlers.get(vector)?.(rt, regs, vector);
+    ctx.deps.cpu.preempt.sub(HARDIRQ_OFFSET);
+    irqentryExit(ctx.deps, regs, store);
+    endEntry(ctx, rec);
+  };
+}

@@ -1,0 +1,194 @@
+/**
+ * What the C entry handlers (irq.ts, traps.ts, nmi.ts) share: the frame the
+ * model's "compiler" gives a handler (where its irqentry_state_t local sits,
+ * chosen per build from a seed — DESIGN.md §2: outer frames cannot know it),
+ * the per-entry state store over guest memory, and a log of the entries
+ * currently running, innermost last, with the PKRS each saw (for the
+ * invariant checks of DESIGN.md §4 and the scenario's deepest-point report).
+ */
+import type { Cpu } from '../../../cpu/exec.js';
+import type { Design } from '../../../design/build.js';
+import { createSlotStateStore, entryStateRoots, type EntryDeps, type EntryStateStore } from '../../generic/index.js';
+import type { Injector } from './inject.js';
+import type { NativeCall, NativeRuntime } from './native.js';
+import type { PksKernel } from './pks.js';
+import type { PtRegs } from './regs.js';
+
+/** Bytes of other locals the "compiler" may put around irqentry_state_t. */
+const SPILL_SLOTS = 3;
+
+/** The frame layout of one C handler, as the seeded compiler chose it. */
+export interface CFrameLayout {
+  /** Bytes of locals below the saved RBP (a multiple of 8). */
+  readonly locals: number;
+  /** Offset of irqentry_state_t from the start of the locals (lowest address); null: the design has none. */
+  readonly stateOffset: number | null;
+}
+
+/** mulberry32: a small deterministic PRNG for per-build choices. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Lays out each named handler's locals: irqentry_state_t (rounded up to 8
+ * bytes) among SPILL_SLOTS 8-byte spill slots, at a position drawn from
+ * `seed` and the function's name — one build, one layout; another seed,
+ * another layout (as -O2 and a different compiler version would give).
+ */
+export function compileCFrames(design: Design, names: readonly string[], seed: number): Map<string, CFrameLayout> {
+  const out = new Map<string, CFrameLayout>();
+  const stateSize = design.irqentryState ? Math.ceil(design.irqentryState.size / 8) * 8 : 0;
+  for (const name of names) {
+    let h = seed >>> 0;
+    for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+    const rand = prng(h);
+    const locals = stateSize + SPILL_SLOTS * 8;
+    const stateOffset = design.irqentryState ? Math.floor(rand() * (SPILL_SLOTS + 1)) * 8 : null;
+    out.set(name, { locals, stateOffset });
+  }
+  return out;
+}
+
+/** The address of a handler's irqentry_state_t local in this call's frame, or null. */
+export function stateLocalAddress(layout: CFrameLayout, call: NativeCall): number | null {
+  return layout.stateOffset === null ? null : call.locals + layout.stateOffset;
+}
+
+/**
+ * The store for one entry: the design's exit_rcu/lockdep slots over guest
+ * memory reached through the native runtime (a fault there is real).
+ */
+export function entryStore(design: Design, rt: NativeRuntime, regs: number, stateLocal: number | null): EntryStateStore {
+  return createSlotStateStore(design.slots, entryStateRoots(design, regs, stateLocal), {
+    read8: (a) => rt.read8(a),
+    write8: (a, v) => rt.write8(a, v),
+  });
+}
+
+/** Kinds of kernel entry the model's handlers record. */
+export type EntryKind = 'syscall' | 'irq' | 'page-fault' | 'nmi';
+
+/** One kernel entry while (and after) its C handler runs. */
+export interface EntryRecord {
+  readonly kind: EntryKind;
+  readonly cFunction: string;
+  /** IDT vector (syscall: null). */
+  readonly vector: number | null;
+  /** struct pt_regs *. */
+  readonly regs: number;
+  /** container_of(regs) for extension designs, else null. */
+  readonly extension: number | null;
+  /** The handler's irqentry_state_t local, or null. */
+  readonly stateLocal: number | null;
+  /** Offset of that local inside the handler's locals (compiler-chosen), or null. */
+  readonly stateOffset: number | null;
+  /** PKRS (the MSR) when the C handler was reached: the interrupted context's, as the stubs leave it. */
+  readonly pkrsAtEntry: number;
+  /** PKRS once irqentry_enter returned (the handler proper starts); null before. */
+  pkrsAtHandler: number | null;
+  /** PKRS as the C handler returns to the stub (the IRET/SYSRET does not change it); null before. */
+  pkrsOnReturn: number | null;
+  /** pks_update_exception calls made for this entry's interrupted context, and whether they reached the copy. */
+  readonly updates: { readonly pkey: number; readonly prot: number; readonly reached: boolean }[];
+  /** The handler's state store (null for the syscall entry). */
+  readonly store: EntryStateStore | null;
+}
+
+/** Running entries (innermost last) and every finished one, in order of return. */
+export class EntryLog {
+  readonly active: EntryRecord[] = [];
+  readonly finished: EntryRecord[] = [];
+
+  push(r: EntryRecord): EntryRecord {
+    this.active.push(r);
+    return r;
+  }
+
+  pop(r: EntryRecord): void {
+    const i = this.active.lastIndexOf(r);
+    if (i >= 0) this.active.splice(i, 1);
+    this.finished.push(r);
+  }
+
+  /** The innermost running entry of a kind. */
+  innermost(kind?: EntryKind): EntryRecord | undefined {
+    for (let i = this.active.length - 1; i >= 0; i--) {
+      const r = this.active[i]!;
+      if (!kind || r.kind === kind) return r;
+    }
+    return undefined;
+  }
+}
+
+/** A device-interrupt handler: the body of the irq_desc's flow handler for `vector`. */
+export type IrqHandler = (rt: NativeRuntime, regs: PtRegs, vector: number) => void;
+
+/** An NMI handler (nmi_handle's registered NMI_LOCAL handlers). */
+export type NmiHandler = (rt: NativeRuntime, regs: PtRegs) => void;
+
+/** The kernel globals the C entry handlers use. */
+export interface CEntryContext {
+  readonly design: Design;
+  readonly deps: EntryDeps;
+  readonly pks: PksKernel;
+  readonly cpu: Cpu;
+  readonly log: EntryLog;
+  readonly injector: Injector;
+  /** The compiler's frame layout of each C handler. */
+  readonly frames: ReadonlyMap<string, CFrameLayout>;
+  /** vector_irq[]: handlers by vector. */
+  readonly irqHandlers: Map<number, IrqHandler>;
+  readonly nmiHandlers: NmiHandler[];
+}
+
+/** The CPU's PKRS MSR now. */
+export function currentPkrs(ctx: CEntryContext): number {
+  return ctx.cpu.mmu.pkrs >>> 0;
+}
+
+/** An instruction boundary inside a C handler named `fn` (scheduled injections fire first). */
+export function cBoundary(ctx: CEntryContext, rt: NativeRuntime, fn: string): boolean {
+  ctx.injector.boundary(fn);
+  return rt.boundary();
+}
+
+/**
+ * The start of a C entry handler: records the entry (PKRS as the stub left
+ * it: the interrupted context's), builds its state store, and exposes the
+ * body's first instruction boundary to "at function start" injections.
+ */
+export function beginEntry(
+  ctx: CEntryContext, rt: NativeRuntime, call: NativeCall, kind: EntryKind, cFunction: string, vector: number | null,
+): EntryRecord {
+  const regs = call.address(0);
+  const layout = ctx.frames.get(cFunction);
+  const stateLocal = kind === 'syscall' || !layout ? null : stateLocalAddress(layout, call);
+  const ext = ctx.design.extension;
+  const rec = ctx.log.push({
+    kind, cFunction, vector, regs,
+    extension: ext ? regs - ext.belowPtRegs : null,
+    stateLocal,
+    stateOffset: stateLocal === null ? null : (layout?.stateOffset ?? null),
+    pkrsAtEntry: currentPkrs(ctx),
+    pkrsAtHandler: null,
+    pkrsOnReturn: null,
+    updates: [],
+    store: kind === 'syscall' ? null : entryStore(ctx.design, rt, regs, stateLocal),
+  });
+  if (ctx.injector.functionStart(cFunction)) rt.boundary();
+  return rec;
+}
+
+/** The end of a C entry handler: PKRS as it returns to the stub. */
+export function endEntry(ctx: CEntryContext, rec: EntryRecord): void {
+  rec.pkrsOnReturn = currentPkrs(ctx);
+  ctx.log.pop(rec);
+}
