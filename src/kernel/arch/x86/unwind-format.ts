@@ -5,7 +5,7 @@
  *   #1 pt_regs  IRQ 0xec  interrupted do_syscall_64+0x8 (CPL 0)  saved PKRS 0x55555554 via container_of(regs) at regs-0x8 (extension.aux.pkrs)
  *   #3 pt_regs  syscall getpid (39)  interrupted user 0x401002 (CPL 3)  saved PKRS: not reachable from this frame
  */
-import type { EntryKind, PkrsFinding, Unwind, UnwindFrame } from './unwind.js';
+import type { EntryKind, PkrsFinding, Unwind, UnwindFrame } from './unwind-types.js';
 
 function hex(a: number | bigint): string {
   return '0x' + BigInt.asUintN(64, BigInt(a)).toString(16);
