@@ -1,0 +1,3 @@
+/** The demo scenarios, as data for the CLI and the visualizer. */
+export * from './levels.js';
+export * from './pks-demo.js';
