@@ -13,7 +13,8 @@ import { layoutJson } from '../src/abi/layout-json.js';
 import { BUILTIN_DESIGNS, DEFAULT_DESIGN, designStruct } from '../src/design/registry.js';
 import { KentryError, UsageError } from '../src/lib/errors.js';
 import { loadDesign } from './design-arg.js';
-import { formatDesigns, formatEntryStack, formatLayout } from './format.js';
+import { demoJson, formatComparison, formatScenario, runDemo } from './demo.js';
+import { formatDesigns, formatLayout } from './format.js';
 
 const EXIT_USAGE = 2;
 const EXIT_INTERNAL = 70;
@@ -58,16 +59,18 @@ function buildProgram(): Command {
 
   program
     .command('demo')
-    .description('the built-in PKS scenario, per design: the stack of one entry, where each design keeps PKRS')
+    .description('the built-in PKS scenario on the modelled kernel, per design: syscall → PKS key 1 → timer IRQ → #PF (PK) → NMI')
     .addOption(new Option('--design <name>', `a design (${designNames}) or all`).default('all'))
-    .action((opts: { design: string }) => {
+    .option('--json', 'machine-readable: {"designs":[{"name","levels":[...],"invariants":{...},...}]}')
+    .action((opts: { design: string; json?: boolean }) => {
       const designs = opts.design === 'all' ? BUILTIN_DESIGNS : [loadDesign(opts.design)];
-      print(designs.map(formatEntryStack).join('\n\n'));
-      print(
-        '\nThe running scenario (syscall -> PKS key enabled -> timer IRQ -> PKS #PF -> NMI, with invariants\n' +
-          'and cost per design) needs the CPU and entry model of milestones M2/M3, which are not built yet.\n' +
-          'Try: kentry designs | kentry layout extended_pt_regs --design extended',
-      );
+      const results = runDemo(designs);
+      if (opts.json) {
+        printJson(demoJson(results));
+        return;
+      }
+      print(results.map(({ design, result }) => formatScenario(design, result)).join('\n\n'));
+      if (results.length > 1) print('\ncomparison:\n' + formatComparison(results));
     });
 
   program

@@ -136,12 +136,31 @@ describe('other commands', () => {
     ]);
   });
 
-  it('demo draws each design\'s entry stack and says plainly what is not built yet', () => {
+  it('demo runs the PKS scenario for every design and compares them', () => {
     const r = kentry('demo');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('container_of(regs, struct extended_pt_regs, regs) = regs - 16');
-    expect(r.stdout).toContain('container_of(regs, struct pt_regs_extended, pt_regs) = regs - 8');
     expect(r.stdout).toMatch(/regs-8\s+arch\.pks/);
-    expect(r.stdout).toContain('not built yet');
+    expect(r.stdout).toContain('at the deepest point (inside exc_nmi)');
+    expect(r.stdout).toMatch(/^\s+extended\s+4\s+yes\s+updated\s+container_of\s+all ok/m);
+    // upstream: PKS on, entry code unaware — the IRQ handler inherits the syscall's key rights, no #PF.
+    expect(r.stdout).toMatch(/^\s+upstream\s+3\s+no\s+/m);
+  });
+
+  it('demo --json: four levels for the designs that save PKRS, found via what tells them apart', () => {
+    const r = kentry('demo', '--json');
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.stdout) as { designs: { name: string; levels: { kind: string; pkrsFoundVia: string }[]; invariants: Record<string, boolean> }[] };
+    const by = Object.fromEntries(j.designs.map((d) => [d.name, d]));
+    for (const name of ['state-ref', 'extended', 'aux', 'pks-in-pt_regs']) {
+      expect(by[name]?.levels.map((l) => l.kind)).toEqual(['syscall', 'irq', 'page-fault', 'nmi']);
+    }
+    expect(by['extended']?.levels[1]?.pkrsFoundVia).toBe('container_of');
+    expect(by['pks-in-pt_regs']?.levels[1]?.pkrsFoundVia).toBe('pt_regs member');
+    expect(by['state-ref']?.levels[1]?.pkrsFoundVia).toMatch(/^C-frame offset -?\d+ \(compiler-chosen\)$/);
+    expect(by['upstream']?.invariants['handlers-default-pkrs']).toBe(false);
+    expect(by['aux']?.invariants).toEqual({
+      'user-registers-restored': true, 'pkrs-restored': true, 'handlers-default-pkrs': true, 'entry-state-balanced': true,
+    });
   });
 });

@@ -1,0 +1,115 @@
+/**
+ * `kentry demo`: the built-in PKS scenario run on the modelled kernel, per
+ * design (DESIGN.md §6): a user syscall enables PKS key 1 and writes a key-1
+ * page, a timer IRQ arrives, its handler touches the page, the #PF with the
+ * PK bit runs key 1's fault callback, and an NMI lands inside the #PF
+ * handler. Printed: each design's entry stack, the nested levels at the
+ * deepest point with where each interrupted PKRS was found, the invariants
+ * checked on the way out, and a comparison table across designs.
+ */
+import type { Design } from '../src/design/build.js';
+import { runPksScenario, type PksScenarioResult } from '../src/kernel/scenario/index.js';
+import { formatEntryStack } from './format.js';
+
+const hex = (v: number | null): string => (v === null ? '-' : '0x' + BigInt.asUintN(64, BigInt(v)).toString(16));
+const hex32 = (v: number | null): string => (v === null ? '-' : '0x' + (v >>> 0).toString(16).padStart(8, '0'));
+
+const INVARIANT_TEXT: Readonly<Record<string, string>> = {
+  'user-registers-restored': 'the syscall returns to user mode with every register restored (§4.1)',
+  'pkrs-restored': 'PKRS on return equals PKRS at interruption, unless pks_update_exception changed the saved copy (§4.2)',
+  'handlers-default-pkrs': 'every handler runs with the default PKRS (§4.3)',
+  'entry-state-balanced': 'RCU / context tracking balanced: each exit_rcu entry is exited (§4.5)',
+};
+
+function table(rows: readonly (readonly string[])[]): string {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return rows.map((r) => '  ' + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')).join('\n');
+}
+
+function levelName(l: PksScenarioResult['levels'][number]): string {
+  return l.vector === null ? l.kind : `${l.kind} 0x${l.vector.toString(16)}`;
+}
+
+export function formatScenario(d: Design, r: PksScenarioResult): string {
+  const out = [formatEntryStack(d), ''];
+  out.push(`  scenario: syscall → pks_set_readwrite(1) → timer IRQ → key-1 access${r.pkFault ? ' → #PF (PK) → NMI' : ' (no #PF) → NMI'}`);
+  out.push(`  pks_update_exception from the fault callback: ${r.updateException ?? 'not called'}`);
+  if (r.oops) out.push(`  KERNEL OOPS: ${r.oops}`);
+  out.push('', '  at the deepest point (inside exc_nmi), outermost first:');
+  const rows = [['level', 'entry', 'C function', 'pt_regs', 'extension', 'saved PKRS', 'found via']];
+  r.levels.forEach((l, i) => {
+    rows.push([String(i + 1), levelName(l), l.cFunction, hex(l.ptRegs), hex(l.extension), hex32(l.savedPkrs), l.foundVia]);
+  });
+  out.push(table(rows));
+  out.push('', '  invariants (DESIGN.md §4), checked on the way out:');
+  for (const [name, res] of Object.entries(r.invariants)) {
+    out.push(`    ${res.ok ? 'ok  ' : 'FAIL'}  ${INVARIANT_TEXT[name] ?? name}${res.ok ? '' : ` — ${res.detail}`}`);
+  }
+  return out.join('\n');
+}
+
+export function formatComparison(results: readonly { design: Design; result: PksScenarioResult }[]): string {
+  const rows = [['design', 'levels', '#PF (PK)', 'update_exception', 'IRQ level PKRS found via', 'invariants', 'stack bytes/level', 'guest insns']];
+  for (const { design, result } of results) {
+    const irq = result.levels.find((l) => l.kind === 'irq');
+    const failed = Object.entries(result.invariants).filter(([, v]) => !v.ok).map(([k]) => k);
+    rows.push([
+      design.name,
+      String(result.levels.length),
+      result.pkFault ? 'yes' : 'no',
+      result.updateException ?? '-',
+      irq ? irq.foundVia : '-',
+      failed.length === 0 ? 'all ok' : `FAIL: ${failed.join(', ')}`,
+      String(stackBytesPerLevel(design)),
+      String(result.instructions),
+    ]);
+  }
+  return table(rows);
+}
+
+/** Bytes one entry puts on the stack before its C handler: pt_regs (hardware frame included) and the extension. */
+function stackBytesPerLevel(d: Design): number {
+  return d.ptRegs.size + (d.extension?.belowPtRegs ?? 0);
+}
+
+export interface DemoJson {
+  readonly designs: readonly {
+    readonly name: string;
+    readonly levels: readonly {
+      kind: string; vector: number | null; savedPkrs: number | null; pkrsFoundVia: string;
+      ptRegsAddr: string; extensionAddr: string | null;
+    }[];
+    readonly invariants: Readonly<Record<string, boolean>>;
+    readonly stackBytesPerLevel: number;
+    readonly insnsPerEntry: number;
+    readonly pkFault: boolean;
+    readonly oops: string | null;
+  }[];
+}
+
+export function demoJson(results: readonly { design: Design; result: PksScenarioResult }[]): DemoJson {
+  return {
+    designs: results.map(({ design, result }) => ({
+      name: design.name,
+      levels: result.levels.map((l) => ({
+        kind: l.kind,
+        vector: l.vector,
+        savedPkrs: l.savedPkrs,
+        pkrsFoundVia: l.foundVia,
+        ptRegsAddr: hex(l.ptRegs),
+        extensionAddr: l.extension === null ? null : hex(l.extension),
+      })),
+      invariants: Object.fromEntries(Object.entries(result.invariants).map(([k, v]) => [k, v.ok])),
+      stackBytesPerLevel: stackBytesPerLevel(design),
+      insnsPerEntry: result.entries.length === 0 ? 0 : Math.round(result.instructions / result.entries.length),
+      pkFault: result.pkFault,
+      oops: result.oops,
+    })),
+  };
+}
+
+/** Runs the scenario for each design. */
+export function runDemo(designs: readonly Design[]): { design: Design; result: PksScenarioResult }[] {
+  return designs.map((design) => ({ design, result: runPksScenario(design) }));
+}
