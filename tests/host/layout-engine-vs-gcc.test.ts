@@ -12,18 +12,9 @@ import { layoutOf } from '../../src/abi/layout.js';
 import { BUILTIN_DESIGNS } from '../../src/design/registry.js';
 import { typedefC } from './c-decl.js';
 import { keyValues, runC, SKIP_HOST_ORACLE } from './cc.js';
+import { mulberry32 } from '../../src/lib/prng.js';
 
-/** A tiny seeded PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 function randomRecord(r: () => number, depth: number, counter: { n: number }): RecordType {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;

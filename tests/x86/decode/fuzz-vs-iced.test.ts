@@ -19,21 +19,12 @@ import { decodeInsn } from '../../../src/cpu/decode/decoder.js';
 import { newDecodedInsn, OP_TOO_LONG, OP_TRUNCATED, OP_UD } from '../../../src/cpu/decode/insn.js';
 import { OPTABLE, type OpRow } from '../../../src/cpu/optable.js';
 import { describeIced, describeKentry, unsupportedCategory } from './iced-compare.js';
+import { mulberry32 } from '../../../src/lib/prng.js';
 
 const SEED = Number(process.env['KENTRY_DECODE_SEED'] ?? 0x6b656e74) >>> 0;
 const SLOT = 16;
 
-/** mulberry32: small, seedable, good enough for test inputs. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 const rnd = prng(SEED);
 const int = (n: number): number => Math.floor(rnd() * n);

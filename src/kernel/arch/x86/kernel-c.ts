@@ -13,6 +13,7 @@ import type { Injector } from './inject.js';
 import type { NativeCall, NativeRuntime } from './native.js';
 import type { PksKernel } from './pks.js';
 import type { PtRegs } from './regs.js';
+import { mulberry32 } from '../../../lib/prng.js';
 
 /** Bytes of other locals the "compiler" may put around irqentry_state_t. */
 const SPILL_SLOTS = 3;
@@ -25,17 +26,7 @@ export interface CFrameLayout {
   readonly stateOffset: number | null;
 }
 
-/** mulberry32: a small deterministic PRNG for per-build choices. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 /**
  * Lays out each named handler's locals: irqentry_state_t (rounded up to 8
