@@ -112,6 +112,16 @@ describe('native kernel functions', () => {
     expect(m.cpu.reg64(RSP)).toBe(KSTACK_TOP);
   });
 
+  it('a nested handler that never returns is a KernelOops, not a host hang', () => {
+    const m = machine(KERNEL(NATIVE_TEXT).replace('pf_handler:', 'pf_handler:\n1: jmp 1b'));
+    m.rt.define('reader', (rt) => rt.read64(KEY1_PAGE));
+    m.rt.define('fixup', () => undefined);
+    m.rt.nestedBudget = 10_000;
+    m.cpu.mmu.setPkrs(1 << 2);
+    m.toKernel(m.k('kstart'), 0x2, KSTACK_TOP);
+    expect(() => runToHalt(m)).toThrow(/without returning/);
+  });
+
   it('an access that keeps faulting is a KernelOops, not a host hang', () => {
     const m = machine(KERNEL(NATIVE_TEXT));
     m.rt.define('reader', (rt) => rt.read64(KEY1_PAGE));

@@ -27,6 +27,8 @@ const TWO_32 = 4294967296;
 /** Bytes of kernel text each native function owns (entry at +0, resume point at +8). */
 export const NATIVE_SLOT = 16;
 const RESUME_OFFSET = 8;
+/** Instructions nested work may take before the model calls it a hang (an oops, never a host hang). */
+const NESTED_BUDGET = 50_000_000;
 /** A native access that faults this often in a row is a kernel bug (an oops), not a retry. */
 const MAX_RETRIES = 4;
 
@@ -271,6 +273,9 @@ export class NativeRuntime {
     return delivered;
   }
 
+  /** Instructions nested work may run before it counts as a hang (an oops, never a host hang). */
+  nestedBudget = NESTED_BUDGET;
+
   /** How the kernel's top-level loop handles exits other than native calls (set by the kernel). */
   onOtherExit: ExitHandler = (exit) => {
     throw new KernelOops(`unexpected CPU exit ${exit.kind} while running native code`);
@@ -291,7 +296,11 @@ export class NativeRuntime {
     const first = start(resume);
     if (first === 'nothing') return;
     let exit: CpuExit | null = first;
+    const limit = cpu.instructions + this.nestedBudget;
     for (;;) {
+      if (cpu.instructions > limit) {
+        throw new KernelOops(`nested work for ${call.fn.name} ran ${this.nestedBudget} instructions without returning`);
+      }
       if (exit === null) exit = cpu.run(1_000_000);
       if (exit.kind === 'hostcall') {
         if (exit.address === resume && cpu.reg64(RSP) === rsp) return;
