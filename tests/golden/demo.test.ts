@@ -15,8 +15,9 @@ const ACCEPT = process.env['KENTRY_ACCEPT'] === '1';
 
 describe.each(BUILTIN_DESIGNS.map((d) => [d.name, d] as const))('golden demo, design %s', (name, design) => {
   it('matches tests/golden/demo-<design>.txt', () => {
-    const [{ result }] = runDemo([design]) as [{ result: Parameters<typeof formatScenario>[1] }];
-    const text = formatScenario(design, result) + '\n';
+    const run = runDemo([design])[0];
+    if (!run) throw new Error('runDemo returned nothing');
+    const text = formatScenario(design, run.result) + '\n';
     const file = fileURLToPath(new URL(`./demo-${name}.txt`, import.meta.url));
     if (ACCEPT || !existsSync(file)) {
       if (!ACCEPT) throw new Error(`no golden file ${file}: run with KENTRY_ACCEPT=1 to create it`);
