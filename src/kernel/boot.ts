@@ -154,6 +154,7 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
   space.mapNew(PKS_KEY1_PAGE, 4096, { writable: true, noExec: true, key: 1 });
   const log = new EntryLog();
   const injector = new Injector(cpu);
+  platform.native.clock = { fireDue: () => injector.fireDue(), nextStop: () => injector.nextInstructionStop() };
   const irqHandlers = new Map<number, IrqHandler>();
   const nmiHandlers: NmiHandler[] = [];
   const idle: Task = { pid: 0, name: 'swapper', entry: createEntryTask({ isIdle: true }), pks: pksNewThread(), stackTop: taskStackTop(0) };

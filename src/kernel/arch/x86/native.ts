@@ -276,6 +276,13 @@ export class NativeRuntime {
   /** Instructions nested work may run before it counts as a hang (an oops, never a host hang). */
   nestedBudget = NESTED_BUDGET;
 
+  /**
+   * Instruction-count events (the injector): nested runs stop where one is
+   * due and let it fire, so an injection lands at its exact boundary even
+   * inside an exception taken by native code.
+   */
+  clock: { fireDue(): void; nextStop(): number } | null = null;
+
   /** How the kernel's top-level loop handles exits other than native calls (set by the kernel). */
   onOtherExit: ExitHandler = (exit) => {
     throw new KernelOops(`unexpected CPU exit ${exit.kind} while running native code`);
@@ -301,7 +308,12 @@ export class NativeRuntime {
       if (cpu.instructions > limit) {
         throw new KernelOops(`nested work for ${call.fn.name} ran ${this.nestedBudget} instructions without returning`);
       }
-      if (exit === null) exit = cpu.run(1_000_000);
+      if (exit === null) {
+        // Stop exactly where a scheduled injection is due, as the kernel's top-level loop does.
+        this.clock?.fireDue();
+        const due = this.clock ? this.clock.nextStop() - cpu.instructions : 1_000_000;
+        exit = cpu.run(Math.max(1, Math.min(1_000_000, due)));
+      }
       if (exit.kind === 'hostcall') {
         if (exit.address === resume && cpu.reg64(RSP) === rsp) return;
         this.dispatch(exit.address);
