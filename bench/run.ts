@@ -4,7 +4,7 @@
  */
 import { formatRate, runBenchmark, type BenchResult } from './harness.js';
 import { CPU_BENCHMARK } from './cpu.js';
-import { SYSCALL_BENCHMARK } from './entry.js';
+import { IRQ_BENCHMARK, SYSCALL_BENCHMARK } from './entry.js';
 import { BENCHMARKS } from './suites.js';
 
 function parseArgs(argv: readonly string[]): { seconds: number; json: boolean; filter: string | null } {
@@ -45,9 +45,11 @@ if (opts.json) {
   // cpu_mips: guest million instructions per second of the compute-bound loop (issue M2 item 8).
   const cpu = results.find((r) => r.name === CPU_BENCHMARK.name);
   const sys = results.find((r) => r.name === SYSCALL_BENCHMARK.name);
+  const irq = results.find((r) => r.name === IRQ_BENCHMARK.name);
   const summary = {
     cpu_mips: cpu ? Number((cpu.opsPerSecond / 1e6).toFixed(2)) : null,
     entry_syscall_per_s: sys ? Math.round(sys.opsPerSecond) : null,
+    entry_irq_per_s: irq ? Math.round(irq.opsPerSecond) : null,
     node: process.version,
     results,
   };

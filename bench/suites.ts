@@ -7,7 +7,7 @@ import { ptRegs } from '../src/abi/structs/index.js';
 import { StructView } from '../src/abi/view.js';
 import type { Benchmark } from './harness.js';
 import { CPU_BENCHMARK } from './cpu.js';
-import { SYSCALL_BENCHMARK } from './entry.js';
+import { IRQ_BENCHMARK, SYSCALL_BENCHMARK } from './entry.js';
 import { MMU_BENCHMARKS } from './mmu.js';
 
 const structViewRead: Benchmark = {
@@ -26,4 +26,4 @@ const structViewRead: Benchmark = {
   },
 };
 
-export const BENCHMARKS: readonly Benchmark[] = [CPU_BENCHMARK, SYSCALL_BENCHMARK, ...MMU_BENCHMARKS, structViewRead];
+export const BENCHMARKS: readonly Benchmark[] = [CPU_BENCHMARK, SYSCALL_BENCHMARK, IRQ_BENCHMARK, ...MMU_BENCHMARKS, structViewRead];
