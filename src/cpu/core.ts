@@ -102,6 +102,11 @@ export class CpuCore {
   fpuCw = 0x037f;
   fpuSw = 0;
   fpuTw = 0;
+  /**
+   * ST0-7 as 8 × 10 bytes. No x87 arithmetic is modelled; the bytes are kept
+   * so FXSAVE/FXRSTOR and XSAVE/XRSTOR round-trip them as hardware does.
+   */
+  readonly x87Regs = new Uint8Array(80);
 
   // SYSCALL MSRs (SDM Vol. 3A §5.8.8): STAR as halves, LSTAR/CSTAR as canonical numbers, FMASK 32 bits.
   starLo = 0;

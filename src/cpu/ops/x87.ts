@@ -30,21 +30,12 @@ export function requireX87(cpu: CpuCore): void {
 }
 
 /**
- * The 80-bit data registers ST0-7 (physical order R0-R7... as FXSAVE lays
- * them out, 10 bytes each), kept per CPU only so that FXRSTOR/XRSTOR →
- * FXSAVE/XSAVE round-trips them: no instruction here computes with them.
- * Absent = all zero.
+ * The 80-bit data registers ST0-7 (as FXSAVE lays them out, 10 bytes each),
+ * kept only so that FXRSTOR/XRSTOR → FXSAVE/XSAVE round-trips them: no
+ * instruction here computes with them. A live view of `CpuCore.x87Regs`.
  */
-const stRegs = new WeakMap<CpuCore, Uint8Array>();
-
-/** ST0-7 as 8 × 10 bytes (a live view; created zeroed on first use). */
 export function x87Registers(cpu: CpuCore): Uint8Array {
-  let r = stRegs.get(cpu);
-  if (r === undefined) {
-    r = new Uint8Array(80);
-    stRegs.set(cpu, r);
-  }
-  return r;
+  return cpu.x87Regs;
 }
 
 /**
@@ -62,7 +53,7 @@ export function initX87(cpu: CpuCore, registersToo = false): void {
   cpu.fpuCw = FCW_INIT;
   cpu.fpuSw = 0;
   cpu.fpuTw = 0;
-  if (registersToo) stRegs.get(cpu)?.fill(0);
+  if (registersToo) cpu.x87Regs.fill(0);
 }
 
 /** FNINIT (DB E3): FCW 037F, FSW 0, all registers empty; FIP/FDP/FOP are 0 (never set here). */
