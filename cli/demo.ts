@@ -8,6 +8,7 @@
  * checked on the way out, and a comparison table across designs.
  */
 import type { Design } from '../src/design/build.js';
+import { formatUnwind } from '../src/kernel/arch/x86/unwind.js';
 import { runPksScenario, type PksScenarioResult } from '../src/kernel/scenario/index.js';
 import { formatEntryStack } from './format.js';
 
@@ -42,6 +43,10 @@ export function formatScenario(d: Design, r: PksScenarioResult): string {
     rows.push([String(i + 1), levelName(l), l.cFunction, hex(l.ptRegs), hex(l.extension), hex32(l.savedPkrs), l.foundVia]);
   });
   out.push(table(rows));
+  if (r.unwind) {
+    out.push('', '  the unwinder from inside exc_nmi (frame pointers and the stack alone), innermost first:');
+    out.push(...formatUnwind(r.unwind).trimEnd().split('\n').map((l) => `    ${l}`));
+  }
   out.push('', '  invariants (DESIGN.md §4), checked on the way out:');
   for (const [name, res] of Object.entries(r.invariants)) {
     out.push(`    ${res.ok ? 'ok  ' : 'FAIL'}  ${INVARIANT_TEXT[name] ?? name}${res.ok ? '' : ` — ${res.detail}`}`);
@@ -50,7 +55,7 @@ export function formatScenario(d: Design, r: PksScenarioResult): string {
 }
 
 export function formatComparison(results: readonly { design: Design; result: PksScenarioResult }[]): string {
-  const rows = [['design', 'levels', '#PF (PK)', 'update_exception', 'IRQ level PKRS found via', 'invariants', 'stack bytes/level', 'guest insns']];
+  const rows = [['design', 'levels', '#PF (PK)', 'update_exception', 'IRQ level PKRS found via', 'unwinder finds PKRS', 'invariants', 'stack bytes/level', 'guest insns']];
   for (const { design, result } of results) {
     const irq = result.levels.find((l) => l.kind === 'irq');
     const failed = Object.entries(result.invariants).filter(([, v]) => !v.ok).map(([k]) => k);
@@ -60,12 +65,22 @@ export function formatComparison(results: readonly { design: Design; result: Pks
       result.pkFault ? 'yes' : 'no',
       result.updateException ?? '-',
       irq ? irq.foundVia : '-',
+      unwinderFinds(result),
       failed.length === 0 ? 'all ok' : `FAIL: ${failed.join(', ')}`,
       String(stackBytesPerLevel(design)),
       String(result.instructions),
     ]);
   }
   return table(rows);
+}
+
+/** Whether the unwinder found the saved PKRS of every non-syscall pt_regs frame from the stack alone. */
+function unwinderFinds(r: PksScenarioResult): string {
+  if (!r.unwind) return '-';
+  const frames = r.unwind.frames.filter((f) => f.kind === 'pt_regs' && f.entry.kind !== 'syscall');
+  if (frames.length === 0) return '-';
+  const found = frames.filter((f) => f.kind === 'pt_regs' && f.pkrs.found).length;
+  return found === frames.length ? 'yes' : found === 0 ? 'no' : `${found} of ${frames.length}`;
 }
 
 /** Bytes one entry puts on the stack before its C handler: pt_regs (hardware frame included) and the extension. */
@@ -85,6 +100,8 @@ export interface DemoJson {
     readonly insnsPerEntry: number;
     readonly pkFault: boolean;
     readonly oops: string | null;
+    /** The unwinder's view from inside exc_nmi, one line per frame. */
+    readonly unwind: readonly string[];
   }[];
 }
 
@@ -105,6 +122,7 @@ export function demoJson(results: readonly { design: Design; result: PksScenario
       insnsPerEntry: result.entries.length === 0 ? 0 : Math.round(result.instructions / result.entries.length),
       pkFault: result.pkFault,
       oops: result.oops,
+      unwind: result.unwind ? formatUnwind(result.unwind).trimEnd().split('\n') : [],
     })),
   };
 }

@@ -142,7 +142,8 @@ describe('other commands', () => {
     expect(r.stdout).toContain('container_of(regs, struct extended_pt_regs, regs) = regs - 16');
     expect(r.stdout).toMatch(/regs-8\s+arch\.pks/);
     expect(r.stdout).toContain('at the deepest point (inside exc_nmi)');
-    expect(r.stdout).toMatch(/^\s+extended\s+4\s+yes\s+updated\s+container_of\s+all ok/m);
+    expect(r.stdout).toMatch(/^\s+extended\s+4\s+yes\s+updated\s+container_of\s+yes\s+all ok/m);
+    expect(r.stdout).toMatch(/^\s+state-ref\s+4\s+yes\s+not-reachable\s+C-frame offset -?\d+ \(compiler-chosen\)\s+no\s+/m);
     // upstream: PKS on, entry code unaware — the IRQ handler inherits the syscall's key rights, no #PF.
     expect(r.stdout).toMatch(/^\s+upstream\s+3\s+no\s+/m);
   });

@@ -30,6 +30,7 @@ import { timerInterrupt } from '../arch/x86/irq.js';
 import { PKS_KEY1_PAGE, bootKernel, type BootOptions, type Kernel } from '../boot.js';
 import type { Design } from '../../design/build.js';
 import { levelsNow, type ScenarioLevel } from './levels.js';
+import { unwindFromCall, type Unwind } from '../arch/x86/unwind.js';
 
 /** The demo's system call (outside Linux's table). */
 export const NR_PKS_DEMO = 1000;
@@ -95,6 +96,8 @@ export interface PksScenarioResult {
   readonly instructions: number;
   /** A KernelOops that ended the run, or null. */
   readonly oops: string | null;
+  /** The frame-pointer unwind from inside exc_nmi (stack alone, no compiler frame layouts), or null. */
+  readonly unwind: Unwind | null;
 }
 
 export interface PksScenarioOptions extends BootOptions {
@@ -116,6 +119,7 @@ export function runPksScenario(design: Design, options: PksScenarioOptions = {})
   let levels: ScenarioLevel[] = [];
   let updateKind: PksUpdateExceptionResult['kind'] | null = null;
   let timerRead: bigint | null = null;
+  let unwind: Unwind | null = null;
 
   k.syscalls.set(NR_PKS_DEMO, () => {
     pksSetReadwrite(k.pks, PKS_KEY);
@@ -138,8 +142,11 @@ export function runPksScenario(design: Design, options: PksScenarioOptions = {})
     updateKind = updateException(k.c, regs, PKS_KEY, PKEY_READ_WRITE).kind;
     return true;
   });
-  k.nmiHandlers.push(() => {
+  k.nmiHandlers.push((nrt) => {
     levels = levelsNow(k);
+    // What the unwinder finds from the stack alone, without the compiler's frame layouts.
+    const call = nrt.innermost;
+    if (call) unwind = unwindFromCall(k, call);
   });
   k.injector.irq(LOCAL_TIMER_VECTOR, { atFunction: 'sys_pks_demo', when: 'boundary' });
   k.injector.nmi({ atFunction: 'exc_page_fault', when: 'boundary' });
@@ -175,6 +182,7 @@ export function runPksScenario(design: Design, options: PksScenarioOptions = {})
       'entry-state-balanced': balanced(k, oops),
     },
     injections: k.injector.fired,
+    unwind,
     instructions: cpu.instructions,
     oops,
   };

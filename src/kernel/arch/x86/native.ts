@@ -100,6 +100,11 @@ export class NativeRuntime {
     return fn;
   }
 
+  /** The innermost running native call (for an unwinder started from inside it), if any. */
+  get innermost(): NativeCall | undefined {
+    return this.active[this.active.length - 1];
+  }
+
   get(name: string): NativeFunction {
     const fn = this.byName.get(name);
     if (!fn) throw new InternalError(`no native function ${name}`);
