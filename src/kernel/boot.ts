@@ -5,7 +5,6 @@
  * `current`, the syscall table — and the native C functions the entry stubs
  * call. User tasks run real x86-64 code at CPL 3.
  */
-import { assemble } from '../asm/index.js';
 import type { CpuExit } from '../cpu/exits.js';
 import { IF } from '../cpu/flags.js';
 import { MODE_SUPERVISOR } from '../cpu/mmu.js';
@@ -24,16 +23,15 @@ import {
 } from './arch/x86/kernel-c.js';
 import { excNmi } from './arch/x86/nmi.js';
 import { excPageFault } from './arch/x86/traps.js';
-import {
-  KERNEL_DATA, PER_CPU_BASE, USER_CS, USER_DS, USER_STACK_SIZE, USER_STACK_TOP, USER_TEXT, taskStackBottom, taskStackTop, THREAD_SIZE,
-} from './arch/x86/memory-map.js';
+import { KERNEL_DATA, taskStackTop } from './arch/x86/memory-map.js';
 import { KernelOops } from './arch/x86/native.js';
-import { PER_CPU, bootPlatform, type Platform } from './arch/x86/platform.js';
+import { bootPlatform, type Platform } from './arch/x86/platform.js';
 import {
   corePksHardware, createPksKernel, pksNewThread, pksRestorePtRegs, pksSavePtRegs, pksSetup,
   type PksKernel, type PksThread,
 } from './arch/x86/pks.js';
 import { PtRegs } from './arch/x86/regs.js';
+import { startUserTask } from './arch/x86/user-task.js';
 import { doSyscall64, type SyscallFn } from './arch/x86/syscall64.js';
 
 /** x86-64 syscall numbers (reference §7). */
@@ -161,15 +159,6 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
   let nextPid = 1;
   const syscalls = new Map<number, SyscallFn>([[NR_getpid, () => k().current.pid]]);
 
-  const writePerCpu = (offset: number, value: number): void => {
-    const hi = Math.floor(value / 2 ** 32);
-    cpu.mmu.write64Halves(PER_CPU_BASE + offset, (value - hi * 2 ** 32) | 0, hi | 0, MODE_SUPERVISOR);
-  };
-  const writeRsp0 = (value: number): void => {
-    const hi = Math.floor(value / 2 ** 32);
-    cpu.mmu.write64Halves(cpu.tssBase + 4, (value - hi * 2 ** 32) | 0, hi | 0, MODE_SUPERVISOR);
-  };
-
   kernel = {
     platform,
     design,
@@ -180,25 +169,10 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
     current: idle,
     startUser(source, name = 'user') {
       const pid = nextPid++;
-      const code = assemble(source, { origin: USER_TEXT }).bytes;
-      phys.writeBytes(space.mapNew(USER_TEXT, Math.ceil(code.length / 4096) * 4096 || 4096, { user: true }), code);
-      space.mapNew(USER_STACK_TOP - USER_STACK_SIZE, USER_STACK_SIZE, { user: true, writable: true, noExec: true });
-      space.mapNew(taskStackBottom(pid), THREAD_SIZE, { writable: true, noExec: true });
-      const task: Task = { pid, name, entry: createEntryTask(), pks: pksNewThread(), stackTop: taskStackTop(pid) };
+      const stackTop = startUserTask(platform, source, pid);
+      const task: Task = { pid, name, entry: createEntryTask(), pks: pksNewThread(), stackTop };
       this.current = task;
       pks.current = task.pks;
-      writePerCpu(PER_CPU.topOfStack, task.stackTop);
-      writeRsp0(task.stackTop);
-      // As the return-to-user path leaves the CPU: user GS base loaded, the kernel's in KERNEL_GS_BASE.
-      cpu.kernelGsBase = PER_CPU_BASE;
-      cpu.gsBase = 0;
-      cpu.setCs(USER_CS);
-      cpu.ss = USER_DS;
-      cpu.flags.set(0x202);
-      cpu.updateDataMode();
-      cpu.rip = USER_TEXT;
-      cpu.nextRip = USER_TEXT;
-      cpu.setRspNumber(USER_STACK_TOP);
       return task;
     },
     run(budget) {

@@ -4,15 +4,11 @@
  * locals, and `save` writes a PKRS copy where the design says irqentry_enter
  * would have saved it, so the test knows what the unwinder should find.
  */
-import { assemble } from '../../../src/asm/index.js';
-import { MODE_SUPERVISOR } from '../../../src/cpu/mmu.js';
 import type { Design } from '../../../src/design/build.js';
 import type { EntryCFunction } from '../../../src/kernel/arch/x86/entry/index.js';
-import {
-  PER_CPU_BASE, THREAD_SIZE, USER_CS, USER_DS, USER_STACK_SIZE, USER_STACK_TOP, USER_TEXT, taskStackBottom, taskStackTop,
-} from '../../../src/kernel/arch/x86/memory-map.js';
 import type { NativeBody, NativeCall, NativeRuntime } from '../../../src/kernel/arch/x86/native.js';
-import { PER_CPU, bootPlatform, type Platform } from '../../../src/kernel/arch/x86/platform.js';
+import { bootPlatform, type Platform } from '../../../src/kernel/arch/x86/platform.js';
+import { startUserTask } from '../../../src/kernel/arch/x86/user-task.js';
 
 /** Offset of irqentry_state_t within the locals of every fixture handler (the "compiler's" choice). */
 export const STATE_OFFSET = 8;
@@ -26,24 +22,7 @@ export function bootWithUser(
   const locals: Partial<Record<EntryCFunction, number>> = {};
   for (const name of Object.keys(bodies) as EntryCFunction[]) locals[name] = LOCALS;
   const p = bootPlatform({ design, entryFunctions: bodies, locals });
-  const { cpu, space, phys } = p;
-  const code = assemble(userSource, { origin: USER_TEXT }).bytes;
-  phys.writeBytes(space.mapNew(USER_TEXT, Math.ceil(code.length / 4096) * 4096 || 4096, { user: true }), code);
-  space.mapNew(USER_STACK_TOP - USER_STACK_SIZE, USER_STACK_SIZE, { user: true, writable: true, noExec: true });
-  space.mapNew(taskStackBottom(1), THREAD_SIZE, { writable: true, noExec: true });
-  const top = taskStackTop(1);
-  const hi = Math.floor(top / 2 ** 32);
-  cpu.mmu.write64Halves(PER_CPU_BASE + PER_CPU.topOfStack, (top - hi * 2 ** 32) | 0, hi | 0, MODE_SUPERVISOR);
-  cpu.mmu.write64Halves(cpu.tssBase + 4, (top - hi * 2 ** 32) | 0, hi | 0, MODE_SUPERVISOR);
-  cpu.kernelGsBase = PER_CPU_BASE;
-  cpu.gsBase = 0;
-  cpu.setCs(USER_CS);
-  cpu.ss = USER_DS;
-  cpu.flags.set(0x202);
-  cpu.updateDataMode();
-  cpu.rip = USER_TEXT;
-  cpu.nextRip = USER_TEXT;
-  cpu.setRspNumber(USER_STACK_TOP);
+  startUserTask(p, userSource, 1);
   return p;
 }
 

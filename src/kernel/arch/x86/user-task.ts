@@ -1,0 +1,39 @@
+/**
+ * Loading a user program and leaving for it, as the first return to user
+ * mode would: the program's text and stack mapped, the task's kernel stack
+ * mapped and published (per-CPU top_of_stack, TSS.RSP0), and the CPU in
+ * CPL 3 at the program's first instruction with interrupts enabled.
+ */
+import { assemble } from '../../../asm/index.js';
+import { MODE_SUPERVISOR } from '../../../cpu/mmu.js';
+import {
+  PER_CPU_BASE, THREAD_SIZE, USER_CS, USER_DS, USER_STACK_SIZE, USER_STACK_TOP, USER_TEXT, taskStackBottom, taskStackTop,
+} from './memory-map.js';
+import { PER_CPU, type Platform } from './platform.js';
+
+/** Maps and loads `source` for task `pid`, enters user mode at its first instruction; returns the kernel stack top. */
+export function startUserTask(platform: Platform, source: string, pid: number): number {
+  const { cpu, space, phys } = platform;
+  const code = assemble(source, { origin: USER_TEXT }).bytes;
+  phys.writeBytes(space.mapNew(USER_TEXT, Math.ceil(code.length / 4096) * 4096 || 4096, { user: true }), code);
+  space.mapNew(USER_STACK_TOP - USER_STACK_SIZE, USER_STACK_SIZE, { user: true, writable: true, noExec: true });
+  space.mapNew(taskStackBottom(pid), THREAD_SIZE, { writable: true, noExec: true });
+  const stackTop = taskStackTop(pid);
+  const write64 = (address: number, value: number): void => {
+    const hi = Math.floor(value / 2 ** 32);
+    cpu.mmu.write64Halves(address, (value - hi * 2 ** 32) | 0, hi | 0, MODE_SUPERVISOR);
+  };
+  write64(PER_CPU_BASE + PER_CPU.topOfStack, stackTop);
+  write64(cpu.tssBase + 4, stackTop); // TSS.RSP0 (SDM Vol. 3A §8.7, 64-bit TSS)
+  // As the return-to-user path leaves the CPU: user GS base loaded, the kernel's in KERNEL_GS_BASE.
+  cpu.kernelGsBase = PER_CPU_BASE;
+  cpu.gsBase = 0;
+  cpu.setCs(USER_CS);
+  cpu.ss = USER_DS;
+  cpu.flags.set(0x202); // IF, and the always-one bit 1
+  cpu.updateDataMode();
+  cpu.rip = USER_TEXT;
+  cpu.nextRip = USER_TEXT;
+  cpu.setRspNumber(USER_STACK_TOP);
+  return stackTop;
+}
