@@ -46,7 +46,7 @@ export type PkrsFinding =
       /** Human text: `via container_of(regs) at regs-0x8` etc. */
       readonly where: string;
     }
-  | { readonly found: false; readonly reason: 'not saved' | 'not reachable from this frame' | 'unreadable' };
+  | { readonly found: false; readonly reason: 'not saved' | 'not saved on the syscall path' | 'not reachable from this frame' | 'unreadable' };
 
 export interface NativeUnwindFrame {
   readonly kind: 'native';

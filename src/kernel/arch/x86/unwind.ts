@@ -233,7 +233,11 @@ export function unwindKernelStack(target: UnwindTarget, start: UnwindStart, opts
       bp: Number(BigInt.asIntN(64, bp)),
       flags,
       origAx,
-      pkrs: findPkrs(p, r, design, regs, native, opts),
+      // entry_SYSCALL_64 → do_syscall_64 never runs irqentry_enter, so no design saves PKRS there
+      // (PKS V9 27/45 saves in irqentry_enter only); the slot below a syscall pt_regs is never written.
+      pkrs: owner.kind === 'syscall' && design.slots.pkrs
+        ? { found: false, reason: 'not saved on the syscall path' }
+        : findPkrs(p, r, design, regs, native, opts),
     };
     frames.push(frame);
     if (cpl === 3) return done(null); // the bottom of the task stack
