@@ -5,7 +5,9 @@
  * CPL 3 at the program's first instruction with interrupts enabled.
  */
 import { assemble } from '../../../asm/index.js';
+import { linearStore } from '../../../cpu/linear-store.js';
 import { MODE_SUPERVISOR } from '../../../cpu/mmu.js';
+import { writeLE } from '../../../lib/bytes.js';
 import {
   PER_CPU_BASE, THREAD_SIZE, USER_CS, USER_DS, USER_STACK_SIZE, USER_STACK_TOP, USER_TEXT, taskStackBottom, taskStackTop,
 } from './memory-map.js';
@@ -19,10 +21,8 @@ export function startUserTask(platform: Platform, source: string, pid: number): 
   space.mapNew(USER_STACK_TOP - USER_STACK_SIZE, USER_STACK_SIZE, { user: true, writable: true, noExec: true });
   space.mapNew(taskStackBottom(pid), THREAD_SIZE, { writable: true, noExec: true });
   const stackTop = taskStackTop(pid);
-  const write64 = (address: number, value: number): void => {
-    const hi = Math.floor(value / 2 ** 32);
-    cpu.mmu.write64Halves(address, (value - hi * 2 ** 32) | 0, hi | 0, MODE_SUPERVISOR);
-  };
+  const kernelMemory = linearStore(cpu.mmu, MODE_SUPERVISOR);
+  const write64 = (address: number, value: number): void => kernelMemory.writeBytes(address, writeLE(BigInt(value), 8));
   write64(PER_CPU_BASE + PER_CPU.topOfStack, stackTop);
   write64(cpu.tssBase + 4, stackTop); // TSS.RSP0 (SDM Vol. 3A §8.7, 64-bit TSS)
   // As the return-to-user path leaves the CPU: user GS base loaded, the kernel's in KERNEL_GS_BASE.
