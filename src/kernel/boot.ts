@@ -107,11 +107,11 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
   const platform = bootPlatform({
     design,
     entryFunctions: {
-      do_syscall_64: (rt, call) => {
+      do_syscall_64: function* doSyscall64Body(rt, call) {
         const rec = beginEntry(c(), rt, call, 'syscall', 'do_syscall_64', null);
         rec.pkrsAtHandler = rec.pkrsAtEntry;
         const regs = new PtRegs(rt, design.ptRegs, rec.regs);
-        const sysret = doSyscall64(k().deps, k().syscalls, regs, Number(BigInt.asIntN(32, call.arg(1))));
+        const sysret = yield* doSyscall64(k().deps, k().syscalls, regs, Number(BigInt.asIntN(32, call.arg(1))));
         endEntry(c(), rec);
         return sysret;
       },

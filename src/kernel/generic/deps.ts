@@ -8,6 +8,7 @@
 import { DEFAULT_ARCH_HOOKS, type ArchEntryHooks } from './arch-hooks.js';
 import type { EntryCpu } from './percpu.js';
 import type { EntryRegs } from './regs.js';
+import type { MaybeSleeping } from './sleep.js';
 import type { EntryTask } from './task.js';
 import type { GenericTraceSink } from './trace.js';
 import { _TIF_NEED_RESCHED, _TIF_NEED_RESCHED_LAZY, _TIF_PATCH_PENDING, _TIF_UPROBE } from './work.js';
@@ -38,14 +39,16 @@ export interface EntryServices {
   /**
    * schedule(), IRQs and preemption on; returns when `task` runs again. The
    * scheduler clears TIF_NEED_RESCHED(_LAZY) of the task it switches from.
+   * A scheduler that switches returns a sleeping chain (sleep.ts) whose
+   * yields the arch layer turns into the context switch.
    * @kernel kernel/sched/core.c schedule
    */
-  schedule(task: EntryTask): void;
+  schedule(task: EntryTask): MaybeSleeping;
   /**
    * Preempts an interrupted kernel context: IRQs off, preempt_count 0 on
    * entry and on return. @kernel kernel/sched/core.c preempt_schedule_irq
    */
-  preemptScheduleIrq(task: EntryTask): void;
+  preemptScheduleIrq(task: EntryTask): MaybeSleeping;
   /**
    * ptrace/seccomp/tracepoint/audit/user-dispatch on syscall entry, IRQs on.
    * Returns the (possibly changed) syscall number, or -1 to skip the call.
@@ -70,8 +73,8 @@ export interface EntryServices {
 
 /** Services with nothing behind them; each clears the work bit it is responsible for. */
 export const DEFAULT_ENTRY_SERVICES: EntryServices = {
-  schedule: (task) => task.flags.clear(_TIF_NEED_RESCHED | _TIF_NEED_RESCHED_LAZY),
-  preemptScheduleIrq: (task) => task.flags.clear(_TIF_NEED_RESCHED | _TIF_NEED_RESCHED_LAZY),
+  schedule: (task) => { task.flags.clear(_TIF_NEED_RESCHED | _TIF_NEED_RESCHED_LAZY); },
+  preemptScheduleIrq: (task) => { task.flags.clear(_TIF_NEED_RESCHED | _TIF_NEED_RESCHED_LAZY); },
   syscallTraceEnter: (_regs, nr) => nr,
   syscallExitWork: () => {},
   rseqSyscall: () => {},

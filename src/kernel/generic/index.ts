@@ -14,6 +14,7 @@ export {
   createLocalStateStore, createSlotStateStore, entryStateRoots,
   type ByteMemory, type EntryStateStore, type StateRoots,
 } from './state-store.js';
+export { complete, sleepIn, type MaySleep, type MaybeSleeping } from './sleep.js';
 export { createEntryTask, type EntryTask, type EntryTaskInit } from './task.js';
 export type { GenericCallEvent, GenericStepEvent, GenericTraceEvent, GenericTraceSink } from './trace.js';
 export type { EntryViolation, EntryViolationCode } from './violation.js';

@@ -19,6 +19,7 @@ import {
   ctIrqEnter, ctIrqExit, entryLabel, lockdepHardirqsOff, lockdepHardirqsOn, lockdepHardirqsOnPrepare,
   traceHardirqsOffFinish, traceHardirqsOn, traceHardirqsOnPrepare,
 } from './steps.js';
+import { sleepIn, type MaySleep } from './sleep.js';
 import { traceCall, traceStep } from './trace.js';
 import { irqentryEnterFromUserMode, irqentryExitToUserMode } from './user-mode.js';
 
@@ -74,7 +75,7 @@ export function irqentryEnter(d: EntryDeps, regs: EntryRegs, store: EntryStateSt
  *
  * @kernel kernel/entry/common.c raw_irqentry_exit_cond_resched
  */
-export function rawIrqentryExitCondResched(d: EntryDeps): void {
+export function* rawIrqentryExitCondResched(d: EntryDeps): MaySleep {
   traceCall(d, 'raw_irqentry_exit_cond_resched', 'enter');
   if (d.cpu.preempt.preemptCount() === 0) {
     traceStep(d, 'rcu_irq_exit_check_preempt');
@@ -85,7 +86,7 @@ export function rawIrqentryExitCondResched(d: EntryDeps): void {
     const task = d.current();
     if (needResched(task)) {
       traceStep(d, 'preempt_schedule_irq');
-      d.services.preemptScheduleIrq(task);
+      yield* sleepIn(d.services.preemptScheduleIrq(task));
     }
   }
   traceCall(d, 'raw_irqentry_exit_cond_resched', 'exit');
@@ -98,11 +99,11 @@ export function rawIrqentryExitCondResched(d: EntryDeps): void {
  *
  * @kernel kernel/entry/common.c irqentry_exit_cond_resched (PKS V9 form)
  */
-export function irqentryExitCondResched(d: EntryDeps, regs: EntryRegs, store: EntryStateStore): void {
+export function* irqentryExitCondResched(d: EntryDeps, regs: EntryRegs, store: EntryStateStore): MaySleep {
   traceCall(d, 'irqentry_exit_cond_resched', 'enter');
   traceStep(d, 'arch_restore_aux_pt_regs');
   d.hooks.archRestoreAuxPtRegs(regs, store);
-  rawIrqentryExitCondResched(d);
+  yield* rawIrqentryExitCondResched(d);
   traceCall(d, 'irqentry_exit_cond_resched', 'exit');
 }
 
@@ -122,14 +123,14 @@ export function irqentryExitCondResched(d: EntryDeps, regs: EntryRegs, store: En
  *
  * @kernel kernel/entry/common.c irqentry_exit
  */
-export function irqentryExit(d: EntryDeps, regs: EntryRegs, store: EntryStateStore): void {
+export function* irqentryExit(d: EntryDeps, regs: EntryRegs, store: EntryStateStore): MaySleep {
   const exitRcu = store.getExitRcu();
   traceCall(d, 'irqentry_exit', 'enter', `exit_rcu=${exitRcu ? 1 : 0}`);
   d.cpu.lockdep.assertIrqsDisabled('irqentry_exit');
   traceStep(d, 'arch_restore_aux_pt_regs');
   d.hooks.archRestoreAuxPtRegs(regs, store);
   if (regs.userMode()) {
-    irqentryExitToUserMode(d, regs);
+    yield* irqentryExitToUserMode(d, regs);
   } else if (!regs.irqsDisabled()) {
     if (exitRcu) {
       traceHardirqsOnPrepare(d);
@@ -137,7 +138,7 @@ export function irqentryExit(d: EntryDeps, regs: EntryRegs, store: EntryStateSto
       ctIrqExit(d);
       lockdepHardirqsOn(d);
     } else {
-      rawIrqentryExitCondResched(d);
+      yield* rawIrqentryExitCondResched(d);
       traceHardirqsOn(d);
     }
   } else if (exitRcu) {

@@ -7,6 +7,7 @@
  */
 import type { EntryDeps } from './deps.js';
 import type { EntryRegs } from './regs.js';
+import type { MaySleep } from './sleep.js';
 import { localIrqDisable, localIrqEnable } from './steps.js';
 import { traceCall, traceStep } from './trace.js';
 import { enterFromUserMode, exitToUserMode, exitToUserModePrepare } from './user-mode.js';
@@ -88,11 +89,11 @@ export function syscallExitToUserModePrepare(d: EntryDeps, regs: EntryRegs): voi
  *
  * @kernel include/linux/entry-common.h syscall_exit_to_user_mode_work
  */
-export function syscallExitToUserModeWork(d: EntryDeps, regs: EntryRegs): void {
+export function* syscallExitToUserModeWork(d: EntryDeps, regs: EntryRegs): MaySleep {
   traceCall(d, 'syscall_exit_to_user_mode_work', 'enter');
   syscallExitToUserModePrepare(d, regs);
   localIrqDisable(d);
-  exitToUserModePrepare(d, regs);
+  yield* exitToUserModePrepare(d, regs);
   traceCall(d, 'syscall_exit_to_user_mode_work', 'exit');
 }
 
@@ -109,9 +110,9 @@ export function syscallExitToUserModeWork(d: EntryDeps, regs: EntryRegs): void {
  *
  * @kernel include/linux/entry-common.h syscall_exit_to_user_mode
  */
-export function syscallExitToUserMode(d: EntryDeps, regs: EntryRegs): void {
+export function* syscallExitToUserMode(d: EntryDeps, regs: EntryRegs): MaySleep {
   traceCall(d, 'syscall_exit_to_user_mode', 'enter');
-  syscallExitToUserModeWork(d, regs);
+  yield* syscallExitToUserModeWork(d, regs);
   exitToUserMode(d);
   traceCall(d, 'syscall_exit_to_user_mode', 'exit');
 }

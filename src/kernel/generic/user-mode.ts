@@ -13,6 +13,7 @@ import {
   lockdepHardirqsOff, lockdepHardirqsOn, lockdepHardirqsOnPrepare, localIrqDisable, localIrqEnable,
   tickNohzUserEnterPrepare, traceHardirqsOffFinish, traceHardirqsOnPrepare, userEnterIrqoff, userExitIrqoff,
 } from './steps.js';
+import { sleepIn, type MaySleep } from './sleep.js';
 import { traceCall, traceStep } from './trace.js';
 import {
   _TIF_NEED_RESCHED, _TIF_NEED_RESCHED_LAZY, _TIF_NOTIFY_RESUME, _TIF_NOTIFY_SIGNAL, _TIF_PATCH_PENDING,
@@ -69,7 +70,7 @@ export function enterFromUserMode(d: EntryDeps, regs: EntryRegs): void {
  *
  * @kernel kernel/entry/common.c exit_to_user_mode_loop
  */
-export function exitToUserModeLoop(d: EntryDeps, regs: EntryRegs, tiWork: number): number {
+export function* exitToUserModeLoop(d: EntryDeps, regs: EntryRegs, tiWork: number): MaySleep<number> {
   const mask = EXIT_TO_USER_MODE_WORK | d.hooks.archExitToUserModeWorkMask;
   traceCall(d, 'exit_to_user_mode_loop', 'enter', describeWork(tiWork));
   let rounds = 0;
@@ -79,7 +80,7 @@ export function exitToUserModeLoop(d: EntryDeps, regs: EntryRegs, tiWork: number
     localIrqEnable(d);
     if (tiWork & (_TIF_NEED_RESCHED | _TIF_NEED_RESCHED_LAZY)) {
       traceStep(d, 'schedule');
-      d.services.schedule(task);
+      yield* sleepIn(d.services.schedule(task));
     }
     if (tiWork & _TIF_UPROBE) {
       traceStep(d, 'uprobe_notify_resume');
@@ -121,13 +122,13 @@ export function exitToUserModeLoop(d: EntryDeps, regs: EntryRegs, tiWork: number
  *
  * @kernel include/linux/irq-entry-common.h exit_to_user_mode_prepare
  */
-export function exitToUserModePrepare(d: EntryDeps, regs: EntryRegs): void {
+export function* exitToUserModePrepare(d: EntryDeps, regs: EntryRegs): MaySleep {
   traceCall(d, 'exit_to_user_mode_prepare', 'enter');
   d.cpu.lockdep.assertIrqsDisabled('exit_to_user_mode_prepare');
   tickNohzUserEnterPrepare(d);
   let tiWork = d.current().flags.read();
   if (tiWork & (EXIT_TO_USER_MODE_WORK | d.hooks.archExitToUserModeWorkMask)) {
-    tiWork = exitToUserModeLoop(d, regs, tiWork);
+    tiWork = yield* exitToUserModeLoop(d, regs, tiWork);
   }
   traceStep(d, 'arch_exit_to_user_mode_prepare');
   d.hooks.archExitToUserModePrepare(regs, tiWork);
@@ -176,9 +177,9 @@ export function irqentryEnterFromUserMode(d: EntryDeps, regs: EntryRegs): void {
  * 1. exit_to_user_mode_prepare, 2. exit_to_user_mode.
  * @kernel kernel/entry/common.c irqentry_exit_to_user_mode
  */
-export function irqentryExitToUserMode(d: EntryDeps, regs: EntryRegs): void {
+export function* irqentryExitToUserMode(d: EntryDeps, regs: EntryRegs): MaySleep {
   traceCall(d, 'irqentry_exit_to_user_mode', 'enter');
-  exitToUserModePrepare(d, regs);
+  yield* exitToUserModePrepare(d, regs);
   exitToUserMode(d);
   traceCall(d, 'irqentry_exit_to_user_mode', 'exit');
 }

@@ -1,6 +1,7 @@
 /** irqentry_enter / irqentry_exit: state effects of each path (reference §2.2, §2.3). */
 import { describe, expect, it } from 'vitest';
 import {
+  complete,
   _TIF_NEED_RESCHED, checkEntryCpu, irqentryEnter, irqentryExit, PREEMPT_OFFSET,
 } from '../../../src/kernel/generic/index.js';
 import { KERNEL_IRQS_OFF, KERNEL_IRQS_ON, USER_REGS, harness } from './harness.js';
@@ -16,7 +17,7 @@ describe('irqentry_enter / irqentry_exit', () => {
     expect(ct.state()).toBe('kernel');
     expect(ct.rcuIsWatching()).toBe(true);
     expect(lockdep.hardirqsEnabled()).toBe(false);
-    irqentryExit(h.d, USER_REGS, st);
+    complete(irqentryExit(h.d, USER_REGS, st));
     expect(ct.state()).toBe('user');
     expect(ct.rcuIsWatching()).toBe(false);
     expect(lockdep.hardirqsEnabled()).toBe(true);
@@ -32,7 +33,7 @@ describe('irqentry_enter / irqentry_exit', () => {
     });
     const st = h.store();
     irqentryEnter(h.d, USER_REGS, st);
-    irqentryExit(h.d, USER_REGS, st);
+    complete(irqentryExit(h.d, USER_REGS, st));
     expect(irqsOnInSchedule).toBe(true);
     expect(h.irq.disabled()).toBe(true);
     expect(h.task.flags.read()).toBe(0);
@@ -48,7 +49,7 @@ describe('irqentry_enter / irqentry_exit', () => {
     expect(ct.irqNesting()).toBe(1);
     expect(ct.rcuIsWatching()).toBe(true);
     expect(ct.state()).toBe('idle');
-    irqentryExit(h.d, KERNEL_IRQS_ON, st);
+    complete(irqentryExit(h.d, KERNEL_IRQS_ON, st));
     expect(ct.irqNesting()).toBe(0);
     expect(ct.rcuIsWatching()).toBe(false);
     expect(h.d.cpu.lockdep.hardirqsEnabled()).toBe(true);
@@ -61,7 +62,7 @@ describe('irqentry_enter / irqentry_exit', () => {
     irqentryEnter(h.d, KERNEL_IRQS_ON, st);
     expect(st.getExitRcu()).toBe(true);
     expect(h.d.cpu.ct.irqNesting()).toBe(1);
-    irqentryExit(h.d, KERNEL_IRQS_ON, st);
+    complete(irqentryExit(h.d, KERNEL_IRQS_ON, st));
     expect(checkEntryCpu(h.d.cpu)).toEqual([]);
   });
 
@@ -69,7 +70,7 @@ describe('irqentry_enter / irqentry_exit', () => {
     const h = harness({ context: 'idle', hardirqsEnabled: true, task: { isIdle: true, flags: _TIF_NEED_RESCHED } });
     const st = h.store();
     irqentryEnter(h.d, KERNEL_IRQS_ON, st);
-    irqentryExit(h.d, KERNEL_IRQS_ON, st);
+    complete(irqentryExit(h.d, KERNEL_IRQS_ON, st));
     expect(h.log).not.toContain('preempt_schedule_irq');
   });
 
@@ -79,7 +80,7 @@ describe('irqentry_enter / irqentry_exit', () => {
     irqentryEnter(h.d, KERNEL_IRQS_ON, st);
     expect(st.getExitRcu()).toBe(false);
     expect(h.d.cpu.ct.irqNesting()).toBe(0);
-    irqentryExit(h.d, KERNEL_IRQS_ON, st);
+    complete(irqentryExit(h.d, KERNEL_IRQS_ON, st));
     expect(h.log.filter((s) => s === 'preempt_schedule_irq')).toHaveLength(1);
     expect(h.task.flags.read()).toBe(0);
     expect(h.d.cpu.lockdep.hardirqsEnabled()).toBe(true);
@@ -90,7 +91,7 @@ describe('irqentry_enter / irqentry_exit', () => {
     const h = harness({ context: 'kernel', hardirqsEnabled: true });
     const st = h.store();
     irqentryEnter(h.d, KERNEL_IRQS_ON, st);
-    irqentryExit(h.d, KERNEL_IRQS_ON, st);
+    complete(irqentryExit(h.d, KERNEL_IRQS_ON, st));
     expect(h.log).toContain('rcu_irq_exit_check_preempt');
     expect(h.log).not.toContain('preempt_schedule_irq');
   });
@@ -99,7 +100,7 @@ describe('irqentry_enter / irqentry_exit', () => {
     const h = harness({ context: 'kernel', hardirqsEnabled: true, preemptCount: PREEMPT_OFFSET, task: { flags: _TIF_NEED_RESCHED } });
     const st = h.store();
     irqentryEnter(h.d, KERNEL_IRQS_ON, st);
-    irqentryExit(h.d, KERNEL_IRQS_ON, st);
+    complete(irqentryExit(h.d, KERNEL_IRQS_ON, st));
     expect(h.log).not.toContain('preempt_schedule_irq');
     expect(h.log).not.toContain('rcu_irq_exit_check_preempt');
     expect(h.task.flags.read()).toBe(_TIF_NEED_RESCHED);
@@ -109,7 +110,7 @@ describe('irqentry_enter / irqentry_exit', () => {
     const h = harness({ context: 'kernel', hardirqsEnabled: false, task: { flags: _TIF_NEED_RESCHED } });
     const st = h.store();
     irqentryEnter(h.d, KERNEL_IRQS_OFF, st);
-    irqentryExit(h.d, KERNEL_IRQS_OFF, st);
+    complete(irqentryExit(h.d, KERNEL_IRQS_OFF, st));
     expect(h.log).not.toContain('preempt_schedule_irq');
     expect(h.d.cpu.lockdep.hardirqsEnabled()).toBe(false);
     expect(checkEntryCpu(h.d.cpu)).toEqual([]);
@@ -119,13 +120,13 @@ describe('irqentry_enter / irqentry_exit', () => {
     const h = harness({ context: 'kernel', hardirqsEnabled: true, hooks: { onThreadStack: () => false } });
     const st = h.store();
     irqentryEnter(h.d, KERNEL_IRQS_ON, st);
-    irqentryExit(h.d, KERNEL_IRQS_ON, st);
+    complete(irqentryExit(h.d, KERNEL_IRQS_ON, st));
     expect(checkEntryCpu(h.d.cpu).map((v) => v.code)).toEqual(['not-on-thread-stack']);
   });
 
   it('irqentry_exit with lockdep hardirqs on is reported (lockdep_assert_irqs_disabled)', () => {
     const h = harness({ context: 'kernel', hardirqsEnabled: true });
-    irqentryExit(h.d, KERNEL_IRQS_OFF, h.store());
+    complete(irqentryExit(h.d, KERNEL_IRQS_OFF, h.store()));
     expect(checkEntryCpu(h.d.cpu).map((v) => v.code)).toEqual(['lockdep-irqs']);
   });
 
@@ -137,8 +138,8 @@ describe('irqentry_enter / irqentry_exit', () => {
     irqentryEnter(h.d, KERNEL_IRQS_OFF, inner);
     expect(inner.getExitRcu()).toBe(true); // still the idle task: ct_irq_enter unconditionally
     expect(h.d.cpu.ct.irqNesting()).toBe(2);
-    irqentryExit(h.d, KERNEL_IRQS_OFF, inner);
-    irqentryExit(h.d, KERNEL_IRQS_ON, outer);
+    complete(irqentryExit(h.d, KERNEL_IRQS_OFF, inner));
+    complete(irqentryExit(h.d, KERNEL_IRQS_ON, outer));
     expect(checkEntryCpu(h.d.cpu)).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 /** irqentry_nmi_enter / irqentry_nmi_exit: lockdep state, preempt_count, RCU (reference §2.4). */
 import { describe, expect, it } from 'vitest';
 import {
+  complete,
   HARDIRQ_OFFSET, NMI_OFFSET, checkEntryCpu, irqentryEnter, irqentryExit, irqentryNmiEnter, irqentryNmiExit,
 } from '../../../src/kernel/generic/index.js';
 import { InternalError } from '../../../src/lib/errors.js';
@@ -55,7 +56,7 @@ describe('irqentry_nmi_enter / irqentry_nmi_exit', () => {
     expect(nmi.getLockdep()).toBe(false);
     irqentryNmiExit(h.d, KERNEL_IRQS_OFF, nmi);
     expect(h.d.cpu.lockdep.hardirqsEnabled()).toBe(false);
-    irqentryExit(h.d, USER_REGS, irq);
+    complete(irqentryExit(h.d, USER_REGS, irq));
     expect(h.d.cpu.lockdep.hardirqsEnabled()).toBe(true);
     expect(h.d.cpu.ct.state()).toBe('user');
     expect(checkEntryCpu(h.d.cpu)).toEqual([]);

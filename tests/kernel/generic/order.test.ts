@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  complete,
   _TIF_NEED_RESCHED, _TIF_SIGPENDING, irqentryEnter, irqentryExit, irqentryExitCondResched,
   irqentryNmiEnter, irqentryNmiExit, syscallEnterFromUserMode, syscallExitToUserMode,
   SYSCALL_WORK_SYSCALL_TRACE,
@@ -29,7 +30,7 @@ describe('irqentry_enter / irqentry_exit call order (§2.2, §2.3, §3.4)', () =
     irqentryEnter(h.d, USER_REGS, st);
     expect(h.log).toEqual([...ENTER_FROM_USER, 'arch_save_aux_pt_regs']);
     h.log.length = 0;
-    irqentryExit(h.d, USER_REGS, st);
+    complete(irqentryExit(h.d, USER_REGS, st));
     expect(h.log).toEqual(['arch_restore_aux_pt_regs', ...PREPARE_NO_WORK, ...EXIT_TO_USER]);
   });
 
@@ -39,7 +40,7 @@ describe('irqentry_enter / irqentry_exit call order (§2.2, §2.3, §3.4)', () =
     irqentryEnter(h.d, KERNEL_IRQS_ON, st);
     expect(h.log).toEqual(['lockdep_hardirqs_off', 'ct_irq_enter', 'trace_hardirqs_off_finish', 'arch_save_aux_pt_regs']);
     h.log.length = 0;
-    irqentryExit(h.d, KERNEL_IRQS_ON, st);
+    complete(irqentryExit(h.d, KERNEL_IRQS_ON, st));
     expect(h.log).toEqual([
       'arch_restore_aux_pt_regs', 'trace_hardirqs_on_prepare', 'lockdep_hardirqs_on_prepare', 'ct_irq_exit', 'lockdep_hardirqs_on',
     ]);
@@ -50,7 +51,7 @@ describe('irqentry_enter / irqentry_exit call order (§2.2, §2.3, §3.4)', () =
     const st = h.store();
     irqentryEnter(h.d, KERNEL_IRQS_OFF, st);
     h.log.length = 0;
-    irqentryExit(h.d, KERNEL_IRQS_OFF, st);
+    complete(irqentryExit(h.d, KERNEL_IRQS_OFF, st));
     expect(h.log).toEqual(['arch_restore_aux_pt_regs', 'ct_irq_exit']);
   });
 
@@ -60,7 +61,7 @@ describe('irqentry_enter / irqentry_exit call order (§2.2, §2.3, §3.4)', () =
     irqentryEnter(h.d, KERNEL_IRQS_ON, st);
     expect(h.log).toEqual(['lockdep_hardirqs_off', 'rcu_irq_enter_check_tick', 'trace_hardirqs_off_finish', 'arch_save_aux_pt_regs']);
     h.log.length = 0;
-    irqentryExit(h.d, KERNEL_IRQS_ON, st);
+    complete(irqentryExit(h.d, KERNEL_IRQS_ON, st));
     expect(h.log).toEqual(['arch_restore_aux_pt_regs', 'rcu_irq_exit_check_preempt', 'preempt_schedule_irq', 'trace_hardirqs_on']);
   });
 
@@ -69,13 +70,13 @@ describe('irqentry_enter / irqentry_exit call order (§2.2, §2.3, §3.4)', () =
     const st = h.store();
     irqentryEnter(h.d, KERNEL_IRQS_OFF, st);
     h.log.length = 0;
-    irqentryExit(h.d, KERNEL_IRQS_OFF, st);
+    complete(irqentryExit(h.d, KERNEL_IRQS_OFF, st));
     expect(h.log).toEqual(['arch_restore_aux_pt_regs']);
   });
 
   it('the exported irqentry_exit_cond_resched restores aux first (the unbalanced Xen call, §3.4)', () => {
     const h = harness({ context: 'kernel', hardirqsEnabled: false, task: { flags: _TIF_NEED_RESCHED } });
-    irqentryExitCondResched(h.d, KERNEL_IRQS_ON, h.store());
+    complete(irqentryExitCondResched(h.d, KERNEL_IRQS_ON, h.store()));
     expect(h.log).toEqual(['arch_restore_aux_pt_regs', 'rcu_irq_exit_check_preempt', 'preempt_schedule_irq']);
   });
 });
@@ -119,7 +120,7 @@ describe('syscall enter/exit call order (§2.5, §2.6)', () => {
     syscallEnterFromUserMode(h.d, USER_REGS, 39);
     h.task.flags.set(_TIF_NEED_RESCHED | _TIF_SIGPENDING);
     h.log.length = 0;
-    syscallExitToUserMode(h.d, USER_REGS);
+    complete(syscallExitToUserMode(h.d, USER_REGS));
     expect(h.log).toEqual([
       'rseq_syscall', 'syscall_exit_work', 'local_irq_disable',
       'tick_nohz_user_enter_prepare',
@@ -136,7 +137,7 @@ describe('trace', () => {
     const h = harness({ context: 'user', task: { flags: _TIF_SIGPENDING | _TIF_NEED_RESCHED } });
     const st = h.store();
     irqentryEnter(h.d, USER_REGS, st);
-    irqentryExit(h.d, USER_REGS, st);
+    complete(irqentryExit(h.d, USER_REGS, st));
     expect(h.steps).toEqual(h.log);
   });
 
@@ -144,7 +145,7 @@ describe('trace', () => {
     const h = harness({ context: 'kernel', hardirqsEnabled: true, task: { isIdle: true } });
     const st = h.store();
     irqentryEnter(h.d, KERNEL_IRQS_ON, st);
-    irqentryExit(h.d, KERNEL_IRQS_ON, st);
+    complete(irqentryExit(h.d, KERNEL_IRQS_ON, st));
     const calls = h.events.filter((e) => e.kind === 'call');
     expect(calls.map((e) => `${e.phase === 'enter' ? '>' : '<'}${e.symbol}`)).toEqual([
       '>irqentry_enter', '<irqentry_enter', '>irqentry_exit', '<irqentry_exit',
@@ -156,7 +157,7 @@ describe('trace', () => {
     const h = harness({ context: 'user', noTrace: true });
     const st = h.store();
     irqentryEnter(h.d, USER_REGS, st);
-    irqentryExit(h.d, USER_REGS, st);
+    complete(irqentryExit(h.d, USER_REGS, st));
     expect(h.events).toEqual([]);
     expect(h.log).toContain('arch_save_aux_pt_regs');
   });

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { builtinDesign } from '../../../src/design/registry.js';
 import type { Design } from '../../../src/design/build.js';
 import {
+  complete,
   createSlotStateStore, entryStateRoots, irqentryEnter, irqentryExit, irqentryNmiEnter, irqentryNmiExit,
   type ByteMemory, type EntryStateStore,
 } from '../../../src/kernel/generic/index.js';
@@ -47,7 +48,7 @@ describe('EntryStateStore over guest memory, per design', () => {
     irqentryEnter(h.d, r, st);
     expect(mem.read8(at)).toBe(1);
     expect([...mem.bytes.entries()].filter(([, v]) => v !== 0)).toEqual([[at, 1]]);
-    irqentryExit(h.d, r, st);
+    complete(irqentryExit(h.d, r, st));
     expect(h.d.cpu.ct.check()).toEqual([]);
   });
 
@@ -108,7 +109,7 @@ describe('arch aux hooks reach the design PKRS slot through the store', () => {
     const r = regs({ user: false, ifSet: true, address: REGS });
     irqentryEnter(h.d, r, st);
     handlerPkrs = pkrs;
-    irqentryExit(h.d, r, st);
+    complete(irqentryExit(h.d, r, st));
     expect(pkrs).toBe(THREAD_PKRS);
     if (at === null) {
       expect(handlerPkrs).toBe(THREAD_PKRS); // upstream: the handler inherits the thread's key rights

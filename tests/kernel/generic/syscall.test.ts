@@ -1,6 +1,7 @@
 /** syscall_enter_from_user_mode / syscall_exit_to_user_mode (reference §2.5, §2.6). */
 import { describe, expect, it } from 'vitest';
 import {
+  complete,
   _TIF_NEED_RESCHED, _TIF_NEED_RESCHED_LAZY, _TIF_NOTIFY_RESUME, _TIF_NOTIFY_SIGNAL, _TIF_PATCH_PENDING,
   _TIF_SIGPENDING, _TIF_UPROBE, EXIT_LOOP_LIMIT, SYSCALL_WORK_SECCOMP, SYSCALL_WORK_SYSCALL_EXIT_TRAP,
   checkEntryCpu, exitToUserModeLoop, syscallEnterFromUserMode, syscallExitToUserMode,
@@ -47,7 +48,7 @@ describe('syscall_enter_from_user_mode', () => {
 describe('syscall_exit_to_user_mode and the work loop', () => {
   function enterThenExit(h: ReturnType<typeof harness>): void {
     syscallEnterFromUserMode(h.d, USER_REGS, 0);
-    syscallExitToUserMode(h.d, USER_REGS);
+    complete(syscallExitToUserMode(h.d, USER_REGS));
   }
 
   it('no work: KERNEL -> USER, IRQs off at the end (SYSRET/IRET turns them on), lockdep on', () => {
@@ -64,7 +65,7 @@ describe('syscall_exit_to_user_mode and the work loop', () => {
     const h = harness({ context: 'user' });
     syscallEnterFromUserMode(h.d, USER_REGS, 0);
     h.task.flags.set(_TIF_NEED_RESCHED | _TIF_SIGPENDING);
-    syscallExitToUserMode(h.d, USER_REGS);
+    complete(syscallExitToUserMode(h.d, USER_REGS));
     expect(h.log.filter((s) => s === 'schedule')).toHaveLength(1);
     expect(h.log.filter((s) => s === 'arch_do_signal_or_restart')).toHaveLength(1);
     expect(h.task.flags.read()).toBe(0);
@@ -84,7 +85,7 @@ describe('syscall_exit_to_user_mode and the work loop', () => {
     });
     syscallEnterFromUserMode(h.d, USER_REGS, 0);
     h.task.flags.set(_TIF_NEED_RESCHED);
-    syscallExitToUserMode(h.d, USER_REGS);
+    complete(syscallExitToUserMode(h.d, USER_REGS));
     expect(h.log.filter((s) => s === 'schedule')).toHaveLength(2);
     expect(h.log.filter((s) => s === 'arch_do_signal_or_restart')).toHaveLength(1);
     expect(h.log.filter((s) => s === 'arch_exit_to_user_mode_work')).toHaveLength(2);
@@ -96,7 +97,7 @@ describe('syscall_exit_to_user_mode and the work loop', () => {
     const h = harness({ context: 'user', services: { notifyResume: (_r, t) => { resumed = !t.flags.test(_TIF_NOTIFY_RESUME); } } });
     syscallEnterFromUserMode(h.d, USER_REGS, 0);
     h.task.flags.set(_TIF_NEED_RESCHED_LAZY | _TIF_UPROBE | _TIF_PATCH_PENDING | _TIF_NOTIFY_SIGNAL | _TIF_NOTIFY_RESUME);
-    syscallExitToUserMode(h.d, USER_REGS);
+    complete(syscallExitToUserMode(h.d, USER_REGS));
     expect(h.log).toEqual(expect.arrayContaining(['schedule', 'uprobe_notify_resume', 'klp_update_patch_state', 'arch_do_signal_or_restart']));
     expect(resumed).toBe(true); // resume_user_mode_work clears the bit before the work
     expect(h.task.flags.read()).toBe(0);
@@ -110,7 +111,7 @@ describe('syscall_exit_to_user_mode and the work loop', () => {
     });
     syscallEnterFromUserMode(h.d, USER_REGS, 0);
     h.task.flags.set(ARCH_BIT);
-    syscallExitToUserMode(h.d, USER_REGS);
+    complete(syscallExitToUserMode(h.d, USER_REGS));
     expect(h.log.filter((s) => s === 'arch_exit_to_user_mode_work')).toHaveLength(1);
     expect(h.task.flags.read()).toBe(0);
   });
@@ -119,7 +120,7 @@ describe('syscall_exit_to_user_mode and the work loop', () => {
     const h = harness({ context: 'user' });
     syscallEnterFromUserMode(h.d, USER_REGS, 0);
     h.irq.disable();
-    syscallExitToUserMode(h.d, USER_REGS);
+    complete(syscallExitToUserMode(h.d, USER_REGS));
     expect(checkEntryCpu(h.d.cpu).map((v) => v.code)).toEqual(['syscall-irqs-disabled']);
     expect(h.d.cpu.ct.state()).toBe('user');
   });
@@ -127,7 +128,7 @@ describe('syscall_exit_to_user_mode and the work loop', () => {
   it('a work bit nobody clears is a model bug, not a hang', () => {
     const h = harness({ context: 'kernel', hardirqsEnabled: false, hooks: { archDoSignalOrRestart: () => {} } });
     h.task.flags.set(_TIF_SIGPENDING);
-    expect(() => exitToUserModeLoop(h.d, USER_REGS, h.task.flags.read())).toThrow(InternalError);
+    expect(() => complete(exitToUserModeLoop(h.d, USER_REGS, h.task.flags.read()))).toThrow(InternalError);
     expect(EXIT_LOOP_LIMIT).toBeGreaterThan(100);
   });
 });

@@ -30,7 +30,7 @@ export function timerInterrupt(ctx: CEntryContext): IrqHandler {
  * 5. irqentry_exit(regs, state).
  */
 export function commonInterrupt(ctx: CEntryContext): NativeBody {
-  return (rt, call) => {
+  return function* commonInterruptBody(rt, call) {
     const vector = Number(call.arg(1) & 0xffn);
     const rec = beginEntry(ctx, rt, call, 'irq', 'common_interrupt', vector);
     const regs = new PtRegs(rt, ctx.design.ptRegs, rec.regs);
@@ -40,7 +40,7 @@ export function commonInterrupt(ctx: CEntryContext): NativeBody {
     ctx.deps.cpu.preempt.add(HARDIRQ_OFFSET);
     ctx.irqHandlers.get(vector)?.(rt, regs, vector);
     ctx.deps.cpu.preempt.sub(HARDIRQ_OFFSET);
-    irqentryExit(ctx.deps, regs, store);
+    yield* irqentryExit(ctx.deps, regs, store);
     endEntry(ctx, rec);
   };
 }

@@ -16,6 +16,15 @@
  * the access is retried — as hardware would re-execute the instruction.
  * Interrupts reach native code the same way, at `boundary()` calls (the
  * instruction boundaries a native body chooses to expose).
+ *
+ * A body that might sleep is a generator (generic/sleep.ts). When it yields
+ * — schedule() decided to switch — the call is suspended: its frame stays on
+ * its guest stack, the resume point is pushed as a `call` would, and the
+ * kernel's `onSuspend` starts the switch in guest code (__switch_to_asm).
+ * When a later switch `ret`s to that resume point on that stack, the body
+ * continues where it yielded. Only an outermost call can be suspended (no
+ * other native frame, no nested run on the host stack): the generator holds
+ * the TypeScript side of exactly one call chain.
  */
 import { RAX, RBP, RCX, RDI, RDX, RSI, RSP, linearOf } from '../../../cpu/core.js';
 import type { Cpu } from '../../../cpu/exec.js';
@@ -50,7 +59,16 @@ export interface NativeCall {
   address(i: number): number;
 }
 
-export type NativeBody = (rt: NativeRuntime, call: NativeCall) => NativeResult;
+/** A body that might sleep: yields are context-switch requests (generic/sleep.ts). */
+export type SleepingBody = Generator<unknown, NativeResult, undefined>;
+
+export type NativeBody = (rt: NativeRuntime, call: NativeCall) => NativeResult | SleepingBody;
+
+/** A call switched away from, waiting for a `ret` to its resume point on its stack. */
+interface SuspendedCall {
+  readonly call: NativeCall;
+  readonly body: SleepingBody;
+}
 
 export interface NativeFunction {
   readonly name: string;
@@ -78,6 +96,19 @@ export class NativeRuntime {
   private nextAddress: number;
   /** The innermost running native call (its resume point is where nested work returns). */
   private readonly active: NativeCall[] = [];
+  /** Nested runs (faults, boundaries) on the host stack now. */
+  private nestedDepth = 0;
+  /** Suspended calls by the RSP their resume `ret` lands with. */
+  private readonly suspended = new Map<number, SuspendedCall>();
+
+  /**
+   * Starts the context switch a suspended body asked for (its yield value):
+   * the resume point is already pushed; set up the guest call. Set by the
+   * kernel; without a scheduler no body yields.
+   */
+  onSuspend: (request: unknown) => void = () => {
+    throw new InternalError('a native body yielded but the kernel has no scheduler');
+  };
 
   constructor(
     readonly cpu: Cpu,
@@ -103,6 +134,16 @@ export class NativeRuntime {
   /** The innermost running native call (for an unwinder started from inside it), if any. */
   get innermost(): NativeCall | undefined {
     return this.active[this.active.length - 1];
+  }
+
+  /** Whether the running call may be switched away from: it is the only native call and no nested run is on the host stack. */
+  canSuspend(): boolean {
+    return this.active.length === 1 && this.nestedDepth === 0;
+  }
+
+  /** Calls switched away from, waiting to be resumed (one per sleeping task). */
+  get suspendedCount(): number {
+    return this.suspended.size;
   }
 
   get(name: string): NativeFunction {
@@ -131,8 +172,63 @@ export class NativeRuntime {
    */
   dispatch(address: number): void {
     const fn = this.byAddress.get(address);
-    if (!fn) throw new KernelOops(`control reached native text at 0x${(address >>> 0).toString(16)} outside a function entry`);
-    const result = this.enter(fn);
+    if (!fn) {
+      this.resume(address);
+      return;
+    }
+    const call = this.prologue(fn);
+    this.active.push(call);
+    let result: NativeResult | SleepingBody;
+    try {
+      result = fn.body(this, call);
+    } catch (e) {
+      this.active.pop();
+      throw e;
+    }
+    if (isSleeping(result)) {
+      this.drive(call, result);
+      return;
+    }
+    this.active.pop();
+    this.finish(call, result);
+  }
+
+  /** Runs a sleeping body until it returns (then `leave; ret`) or yields (then suspends it). */
+  private drive(call: NativeCall, body: SleepingBody): void {
+    let step: IteratorResult<unknown, NativeResult>;
+    try {
+      step = body.next();
+    } finally {
+      this.active.pop();
+    }
+    if (step.done) {
+      this.finish(call, step.value);
+      return;
+    }
+    if (this.active.length !== 0 || this.nestedDepth !== 0) {
+      throw new InternalError(`${call.fn.name} tried to sleep inside nested kernel work`);
+    }
+    // As `call __switch_to_asm` from this frame: the resume point is the return address.
+    this.push64(call.fn.address + RESUME_OFFSET);
+    this.suspended.set(this.cpu.reg64(RSP) + 8, { call, body });
+    this.onSuspend(step.value);
+  }
+
+  /** A `ret` reached a native resume point outside nested work: a suspended call is switched back in. */
+  private resume(address: number): void {
+    const key = this.cpu.reg64(RSP);
+    const s = this.suspended.get(key);
+    if (!s || s.call.fn.address + RESUME_OFFSET !== address) {
+      throw new KernelOops(`control reached native text at 0x${(address >>> 0).toString(16)} outside a function entry`);
+    }
+    this.suspended.delete(key);
+    this.active.push(s.call);
+    this.drive(s.call, s.body);
+  }
+
+  /** `leave; ret` of an outermost call, with RAX set. */
+  private finish(call: NativeCall, result: NativeResult): void {
+    this.epilogue(call);
     this.setRax(result);
     const ret = this.pop64(); // ret
     this.cpu.rip = ret;
@@ -158,8 +254,27 @@ export class NativeRuntime {
     return toBig(result);
   }
 
-  /** Prologue, body, epilogue of one call; RSP/RBP end as they were before the prologue. */
+  /** Prologue, body, epilogue of one call; RSP/RBP end as they were before the prologue. A sleeping body runs to its end here. */
   private enter(fn: NativeFunction): NativeResult {
+    const call = this.prologue(fn);
+    this.active.push(call);
+    let result: NativeResult | SleepingBody;
+    try {
+      result = fn.body(this, call);
+      if (isSleeping(result)) {
+        const step = result.next();
+        if (!step.done) throw new InternalError(`${fn.name} tried to sleep inside another native call`);
+        result = step.value;
+      }
+    } finally {
+      this.active.pop();
+    }
+    this.epilogue(call);
+    return result;
+  }
+
+  /** `push %rbp; mov %rsp,%rbp; sub $locals,%rsp`, and the call's view of its arguments. */
+  private prologue(fn: NativeFunction): NativeCall {
     const cpu = this.cpu;
     this.push64(cpu.reg64(RBP));
     const frame = cpu.reg64(RSP);
@@ -167,7 +282,7 @@ export class NativeRuntime {
     cpu.hi[RBP] = cpu.hi[RSP]!;
     cpu.setRspNumber(frame - fn.locals);
     const args = ARG_REGS.map((r) => [cpu.lo[r]!, cpu.hi[r]!] as const);
-    const call: NativeCall = {
+    return {
       fn,
       frame,
       locals: frame - fn.locals,
@@ -180,20 +295,16 @@ export class NativeRuntime {
         return linearOf(hi, lo);
       },
     };
-    this.active.push(call);
-    let result: NativeResult;
-    try {
-      result = fn.body(this, call);
-    } finally {
-      this.active.pop();
-    }
-    // leave: RSP = RBP; pop RBP.
-    cpu.setRspNumber(frame);
+  }
+
+  /** `leave`: RSP = RBP (the frame); pop RBP. */
+  private epilogue(call: NativeCall): void {
+    const cpu = this.cpu;
+    cpu.setRspNumber(call.frame);
     const savedRbp = this.pop64();
     const hi = Math.floor(savedRbp / TWO_32);
     cpu.lo[RBP] = (savedRbp - hi * TWO_32) | 0;
     cpu.hi[RBP] = hi | 0;
-    return result;
   }
 
   // ---------------------------------------------------------------------
@@ -307,6 +418,16 @@ export class NativeRuntime {
     const rsp = cpu.reg64(RSP);
     const first = start(resume);
     if (first === 'nothing') return;
+    this.nestedDepth++;
+    try {
+      this.runNested(call, resume, rsp, first);
+    } finally {
+      this.nestedDepth--;
+    }
+  }
+
+  private runNested(call: NativeCall, resume: number, rsp: number, first: CpuExit | null): void {
+    const cpu = this.cpu;
     let exit: CpuExit | null = first;
     const limit = cpu.instructions + this.nestedBudget;
     for (;;) {
@@ -361,6 +482,10 @@ export class NativeRuntime {
     cpu.setRspNumber(sp + 8);
     return v;
   }
+}
+
+function isSleeping(r: NativeResult | SleepingBody): r is SleepingBody {
+  return typeof r === 'object' && r !== null;
 }
 
 function toBig(r: NativeResult): bigint {

@@ -2,7 +2,7 @@
  * do_syscall_64 and the SYSRET decision (reference §1.5).
  * @kernel arch/x86/entry/syscall_64.c do_syscall_64, arch/x86/entry/entry_64.S
  */
-import type { EntryDeps } from '../../generic/index.js';
+import type { EntryDeps, MaySleep } from '../../generic/index.js';
 import { syscallEnterFromUserMode, syscallExitToUserMode } from '../../generic/index.js';
 import { USER_CS, USER_DS } from './memory-map.js';
 import type { PtRegs } from './regs.js';
@@ -26,12 +26,12 @@ const ENOSYS = 38;
  * 3. syscall_exit_to_user_mode(regs)
  * 4. the SYSRET conditions
  */
-export function doSyscall64(d: EntryDeps, table: ReadonlyMap<number, SyscallFn>, regs: PtRegs, nrArg: number): boolean {
+export function* doSyscall64(d: EntryDeps, table: ReadonlyMap<number, SyscallFn>, regs: PtRegs, nrArg: number): MaySleep<boolean> {
   const nr = syscallEnterFromUserMode(d, regs, nrArg);
   const fn = nr >= 0 ? table.get(nr) : undefined;
   if (fn) regs.set('ax', fn(regs));
   else if (nr !== -1) regs.set('ax', -ENOSYS);
-  syscallExitToUserMode(d, regs);
+  yield* syscallExitToUserMode(d, regs);
   return sysretAllowed(regs);
 }
 

@@ -29,7 +29,7 @@ export const X86_PF_PK = 1 << 5;
  * 4. irqentry_exit(regs, state).
  */
 export function excPageFault(ctx: CEntryContext): NativeBody {
-  return (rt, call) => {
+  return function* excPageFaultBody(rt, call) {
     const address = ctx.cpu.cr2;
     const errorCode = Number(call.arg(1) & 0xffff_ffffn);
     const rec = beginEntry(ctx, rt, call, 'page-fault', 'exc_page_fault', 14);
@@ -46,7 +46,7 @@ export function excPageFault(ctx: CEntryContext): NativeBody {
       throw new KernelOops(`PKS fault not handled (key ${r.key ?? 'unknown'}, callback ${r.callbackCalled ? 'refused' : 'none'}): ${where}`);
     }
     cBoundary(ctx, rt, 'exc_page_fault');
-    irqentryExit(ctx.deps, regs, store);
+    yield* irqentryExit(ctx.deps, regs, store);
     endEntry(ctx, rec);
   };
 }
