@@ -11,8 +11,8 @@ import { MODE_SUPERVISOR } from '../cpu/mmu.js';
 import { linearStore } from '../cpu/linear-store.js';
 import type { Design } from '../design/build.js';
 import {
-  checkEntryCpu, createEntryCpu, createEntryDeps, createEntryTask,
-  type ArchEntryHooks, type EntryCpu, type EntryDeps, type EntryTask, type EntryViolation, type IrqControl,
+  PREEMPT_OFFSET, checkEntryCpu, createEntryCpu, createEntryDeps, needResched,
+  type ArchEntryHooks, type EntryCpu, type EntryDeps, type EntryViolation, type IrqControl,
 } from './generic/index.js';
 import { LOCAL_TIMER_VECTOR } from './arch/x86/entry/symbols.js';
 import { Injector } from './arch/x86/inject.js';
@@ -23,18 +23,22 @@ import {
 } from './arch/x86/kernel-c.js';
 import { excNmi } from './arch/x86/nmi.js';
 import { excPageFault } from './arch/x86/traps.js';
-import { KERNEL_DATA, taskStackTop } from './arch/x86/memory-map.js';
-import { KernelOops } from './arch/x86/native.js';
+import { KERNEL_DATA } from './arch/x86/memory-map.js';
+import { KernelOops, type NativeBody } from './arch/x86/native.js';
+import { writeLE } from '../lib/bytes.js';
 import { bootPlatform, type Platform } from './arch/x86/platform.js';
 import {
-  corePksHardware, createPksKernel, pksNewThread, pksRestorePtRegs, pksSavePtRegs, pksSetup,
-  type PksKernel, type PksThread,
+  corePksHardware, createPksKernel, pksRestorePtRegs, pksSavePtRegs, pksSetReadwrite, pksSetup,
+  type PksKernel,
 } from './arch/x86/pks.js';
+import { newTask, scheduleTailBody, spawnKernelThread, startSwitch, switchToBody } from './arch/x86/process.js';
+import { Scheduler, type Task } from './arch/x86/sched.js';
 import { PtRegs } from './arch/x86/regs.js';
 import { startUserTask } from './arch/x86/user-task.js';
 import { doSyscall64, type SyscallFn } from './arch/x86/syscall64.js';
 
 /** x86-64 syscall numbers (reference §7). */
+export const NR_sched_yield = 24;
 export const NR_getpid = 39;
 
 /** A kernel data page mapped with PKS key 1 at boot (PKS_INIT_VALUE: access-disabled by default). */
@@ -43,20 +47,20 @@ export const PKS_KEY1_PAGE = KERNEL_DATA + 0x10_0000;
 /** The C handlers whose frames hold an irqentry_state_t local (where the design has one). */
 export const STATE_HANDLERS = ['common_interrupt', 'exc_page_fault', 'exc_nmi'] as const;
 
+export type { Task } from './arch/x86/sched.js';
+
+/** Guest data of the built-in kthreads: kthread_spin's counter, then kthread_pks' counter and page pointer. */
+export const KTHREAD_DATA = KERNEL_DATA + 0x100;
+
 export interface BootOptions {
   /** Seed of the model's "compiler": where each handler's irqentry_state_t sits in its frame (default 1). */
   readonly compilerSeed?: number;
   /** Arch hooks replacing the PKS ones (e.g. a deliberately broken restore, to show a check is alive). */
   readonly archHooks?: Partial<ArchEntryHooks>;
-}
-
-export interface Task {
-  readonly pid: number;
-  readonly name: string;
-  readonly entry: EntryTask;
-  readonly pks: PksThread;
-  /** Top of the task's THREAD_SIZE kernel stack (TSS.RSP0 and top_of_stack while it runs). */
-  readonly stackTop: number;
+  /** Starts kentry's two kernel threads (kthread_spin, kthread_pks) beside the idle task (default false). */
+  readonly kthreads?: boolean;
+  /** The local APIC timer fires every this many retired instructions (default: no periodic timer). */
+  readonly timerEvery?: number;
 }
 
 export interface Kernel {
@@ -66,7 +70,10 @@ export interface Kernel {
   readonly deps: EntryDeps;
   readonly pks: PksKernel;
   readonly syscalls: Map<number, SyscallFn>;
-  current: Task;
+  /** `current`: the task running now. */
+  readonly current: Task;
+  /** The tasks and the scheduler's choices (idle first). */
+  readonly sched: Scheduler;
   /** Maps `source` (AT&T) as a user program and makes it the current task, in user mode. */
   startUser(source: string, name?: string): Task;
   /** Runs until `budget` instructions retired, or an exit the kernel does not handle (halt). */
@@ -87,6 +94,13 @@ export interface Kernel {
   readonly c: CEntryContext;
 }
 
+/** A native body standing in until boot wires the real one (reaching it is a kernel bug). */
+function oopsBody(name: string): NativeBody {
+  return () => {
+    throw new KernelOops(`${name} called before boot finished`);
+  };
+}
+
 /** IRQ control over the CPU's RFLAGS.IF (arch_local_irq_enable/disable: STI/CLI). */
 function cpuIrqControl(p: Platform): IrqControl {
   return {
@@ -104,6 +118,10 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
   };
   const cFrames = compileCFrames(design, STATE_HANDLERS, options.compilerSeed ?? 1);
   const c = (): CEntryContext => k().c;
+  let switchToFn: NativeBody | undefined;
+  let scheduleTailFn: NativeBody | undefined;
+  const switchTo = (): NativeBody => switchToFn ?? oopsBody('__switch_to');
+  const scheduleTail = (): NativeBody => scheduleTailFn ?? oopsBody('schedule_tail');
   const platform = bootPlatform({
     design,
     entryFunctions: {
@@ -118,6 +136,14 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
       common_interrupt: (rt, call) => commonInterrupt(c())(rt, call),
       exc_page_fault: (rt, call) => excPageFault(c())(rt, call),
       exc_nmi: (rt, call) => excNmi(c())(rt, call),
+      __switch_to: (rt, call) => switchTo()(rt, call),
+      schedule_tail: (rt, call) => scheduleTail()(rt, call),
+      ct_cpuidle_enter: () => { k().entryCpu.ct.ctIdleEnter(); },
+      ct_cpuidle_exit: () => { k().entryCpu.ct.ctIdleExit(); },
+      tif_need_resched: () => needResched(k().current.entry),
+      schedule_idle: () => k().sched.scheduleIdle(),
+      schedule_timeout_uninterruptible: (_rt, call) => k().sched.sleepTicks(Number(call.arg(0) & 0xffff_ffffn)),
+      pks_set_readwrite: (_rt, call) => pksSetReadwrite(k().pks, Number(call.arg(0) & 0xffn)),
     },
     locals: Object.fromEntries([...cFrames].map(([name, f]) => [name, f.locals])),
   });
@@ -136,7 +162,11 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
   const deps = createEntryDeps({
     cpu: entryCpu,
     irq: cpuIrqControl(platform),
-    current: () => k().current.entry,
+    current: () => sched.current.entry,
+    services: {
+      schedule: () => sched.schedule(),
+      preemptScheduleIrq: () => sched.preemptScheduleIrq(),
+    },
     hooks: {
       // PKS V9 27/45: pks_save_pt_regs / pks_restore_pt_regs in the design's slot.
       archSaveAuxPtRegs: (regs, store) => {
@@ -153,11 +183,39 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
   const log = new EntryLog();
   const injector = new Injector(cpu);
   platform.native.clock = { fireDue: () => injector.fireDue(), nextStop: () => injector.nextInstructionStop() };
+  if (options.timerEvery !== undefined) injector.every(LOCAL_TIMER_VECTOR, options.timerEvery);
   const irqHandlers = new Map<number, IrqHandler>();
   const nmiHandlers: NmiHandler[] = [];
-  const idle: Task = { pid: 0, name: 'swapper', entry: createEntryTask({ isIdle: true }), pks: pksNewThread(), stackTop: taskStackTop(0) };
+
+  // Tasks: the idle task (pid 0, "swapper") runs cpu_idle_loop when nothing else can run.
+  const symbol = (name: string): number => {
+    const a = platform.symbols.get(name);
+    if (a === undefined) throw new KernelOops(`entry text lacks ${name}`);
+    return a;
+  };
+  const idle = spawnKernelThread(platform, design.ptRegs.size, 0, 'swapper/0', 'idle', symbol('cpu_idle_loop'), 0);
+  const sched = new Scheduler({
+    deps,
+    canSuspend: () => platform.native.canSuspend(),
+    instructions: () => cpu.instructions,
+  }, idle);
   let nextPid = 1;
-  const syscalls = new Map<number, SyscallFn>([[NR_getpid, () => k().current.pid]]);
+  if (options.kthreads) {
+    memory.writeBytes(KTHREAD_DATA + 16, writeLE(BigInt.asUintN(64, BigInt(PKS_KEY1_PAGE)), 8));
+    sched.add(spawnKernelThread(platform, design.ptRegs.size, nextPid++, 'kspin', 'kthread', symbol('kthread_spin'), KTHREAD_DATA));
+    sched.add(spawnKernelThread(platform, design.ptRegs.size, nextPid++, 'kpks', 'kthread', symbol('kthread_pks'), KTHREAD_DATA + 8));
+  }
+  switchToFn = switchToBody(platform, sched, pks, () => {});
+  scheduleTailFn = scheduleTailBody(sched, () => entryCpu.preempt.sub(PREEMPT_OFFSET));
+  platform.native.onSuspend = (request) => startSwitch(platform, request);
+  const syscalls = new Map<number, SyscallFn>([
+    [NR_getpid, () => k().current.pid],
+    // do_sched_yield: give way to the next runnable task; returns 0.
+    [NR_sched_yield, function* schedYield() {
+      yield* sched.schedule();
+      return 0;
+    }],
+  ]);
 
   kernel = {
     platform,
@@ -166,12 +224,16 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
     deps,
     pks,
     syscalls,
-    current: idle,
+    get current() {
+      return sched.current;
+    },
+    sched,
     startUser(source, name = 'user') {
       const pid = nextPid++;
-      const stackTop = startUserTask(platform, source, pid);
-      const task: Task = { pid, name, entry: createEntryTask(), pks: pksNewThread(), stackTop };
-      this.current = task;
+      const task = newTask(platform, pid, name, 'user');
+      startUserTask(platform, source, pid);
+      sched.add(task);
+      sched.current = task;
       pks.current = task.pks;
       return task;
     },
@@ -193,7 +255,7 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
     irqHandlers,
     nmiHandlers,
     cFrames,
-    c: { design, deps, pks, cpu, log, injector, frames: cFrames, irqHandlers, nmiHandlers },
+    c: { design, deps, pks, cpu, log, injector, frames: cFrames, irqHandlers, nmiHandlers, tick: () => sched.tick() },
   };
   irqHandlers.set(LOCAL_TIMER_VECTOR, timerInterrupt(kernel.c));
   return kernel;

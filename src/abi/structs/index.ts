@@ -10,6 +10,7 @@ import { userRegsStruct } from './user-regs.js';
 
 export { PT_REGS_MEMBERS, ptRegs } from './pt-regs.js';
 export { userRegsStruct } from './user-regs.js';
+export { inactiveTaskFrame, taskStruct, threadStruct } from './sched.js';
 export { fpstate64, fpxSwBytes, xstateHeader } from './fpu.js';
 export { rtSigframe, sigaction, sigcontext, siginfo, sigset_t, stack_t, ucontext } from './signal.js';
 

@@ -8,6 +8,7 @@
  * IRQ: RFLAGS.IF set), exactly as a device asserting a line would be.
  */
 import type { Cpu } from '../../../cpu/exec.js';
+import { InternalError } from '../../../lib/errors.js';
 
 export type InjectedEvent = { readonly kind: 'irq'; readonly vector: number } | { readonly kind: 'nmi' };
 
@@ -30,8 +31,17 @@ export interface InjectionRecord {
   readonly instructions: number;
 }
 
+/** A device that interrupts periodically (the local APIC timer in periodic mode, its period counted in instructions). */
+interface Periodic {
+  readonly vector: number;
+  readonly period: number;
+  next: number;
+  count: number;
+}
+
 export class Injector {
   private readonly pending: Pending[] = [];
+  private readonly periodic: Periodic[] = [];
   readonly fired: InjectionRecord[] = [];
 
   constructor(private readonly cpu: Cpu) {}
@@ -49,9 +59,25 @@ export class Injector {
     this.schedule({ kind: 'nmi' }, trigger);
   }
 
+  /**
+   * Interrupt `vector` every `period` retired instructions from now (the
+   * model's clock: time is instructions). Periodic firings are counted,
+   * not logged in `fired`.
+   */
+  every(vector: number, period: number): void {
+    if (!Number.isSafeInteger(period) || period < 1) throw new InternalError(`timer period ${period} is not a positive integer`);
+    this.periodic.push({ vector, period, next: this.cpu.instructions + period, count: 0 });
+  }
+
+  /** How often periodic `vector` has fired. */
+  periodicCount(vector: number): number {
+    return this.periodic.filter((p) => p.vector === vector).reduce((n, p) => n + p.count, 0);
+  }
+
   /** The smallest instruction count at which an instruction trigger is still due, or Infinity. */
   nextInstructionStop(): number {
     let next = Infinity;
+    for (const p of this.periodic) if (p.next < next) next = p.next;
     for (const p of this.pending) {
       if (!p.fired && 'atInstruction' in p.trigger && p.trigger.atInstruction < next) next = p.trigger.atInstruction;
     }
@@ -60,6 +86,13 @@ export class Injector {
 
   /** Fires instruction triggers that are due at the CPU's current count. */
   fireDue(): void {
+    for (const p of this.periodic) {
+      if (this.cpu.instructions < p.next) continue;
+      // A tick that comes while the last is still pending merges with it, as an edge-triggered line would.
+      this.cpu.injectInterrupt(p.vector);
+      p.count++;
+      p.next += p.period * Math.max(1, Math.ceil((this.cpu.instructions - p.next + 1) / p.period));
+    }
     for (const p of this.pending) {
       if (!p.fired && 'atInstruction' in p.trigger && this.cpu.instructions >= p.trigger.atInstruction) {
         this.fire(p, `instruction ${p.trigger.atInstruction}`);

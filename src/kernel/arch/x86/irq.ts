@@ -3,20 +3,20 @@
  * asm_common_interrupt with the vector the irq_entries_start stub pushed.
  * @kernel arch/x86/kernel/irq.c DEFINE_IDTENTRY_IRQ(common_interrupt)
  */
-import { HARDIRQ_OFFSET, irqentryEnter, irqentryExit, _TIF_NEED_RESCHED } from '../../generic/index.js';
+import { HARDIRQ_OFFSET, irqentryEnter, irqentryExit } from '../../generic/index.js';
 import { beginEntry, currentPkrs, endEntry, type CEntryContext, type IrqHandler } from './kernel-c.js';
 import type { NativeBody } from './native.js';
 import { PtRegs } from './regs.js';
 
 /**
  * The local APIC timer's handler (sysvec_apic_timer_interrupt's work, much
- * reduced): the tick asks the scheduler to run (scheduler_tick →
- * resched_curr sets TIF_NEED_RESCHED).
+ * reduced): the scheduler's tick (update_process_times → sched_tick), which
+ * wakes sleepers and sets TIF_NEED_RESCHED when another task can run.
  * @kernel arch/x86/kernel/apic/apic.c local_apic_timer_interrupt
  */
 export function timerInterrupt(ctx: CEntryContext): IrqHandler {
   return () => {
-    ctx.deps.current().flags.set(_TIF_NEED_RESCHED);
+    ctx.tick();
   };
 }
 

@@ -138,6 +138,8 @@ export interface CEntryContext {
   /** vector_irq[]: handlers by vector. */
   readonly irqHandlers: Map<number, IrqHandler>;
   readonly nmiHandlers: NmiHandler[];
+  /** The scheduler's timer tick (sched_tick: wake sleepers, resched_curr). */
+  readonly tick: () => void;
 }
 
 /** The CPU's PKRS MSR now. */

@@ -7,8 +7,8 @@ import { syscallEnterFromUserMode, syscallExitToUserMode } from '../../generic/i
 import { USER_CS, USER_DS } from './memory-map.js';
 import type { PtRegs } from './regs.js';
 
-/** One system call: (regs) → return value for regs->ax. */
-export type SyscallFn = (regs: PtRegs) => bigint | number;
+/** One system call: (regs) → return value for regs->ax; a call that might sleep returns a chain (generic/sleep.ts). */
+export type SyscallFn = (regs: PtRegs) => bigint | number | MaySleep<bigint | number>;
 
 /** TASK_SIZE_MAX with 4-level paging: (1 << 47) - PAGE_SIZE. */
 const TASK_SIZE_MAX = (1n << 47n) - 4096n;
@@ -29,7 +29,10 @@ const ENOSYS = 38;
 export function* doSyscall64(d: EntryDeps, table: ReadonlyMap<number, SyscallFn>, regs: PtRegs, nrArg: number): MaySleep<boolean> {
   const nr = syscallEnterFromUserMode(d, regs, nrArg);
   const fn = nr >= 0 ? table.get(nr) : undefined;
-  if (fn) regs.set('ax', fn(regs));
+  if (fn) {
+    const r = fn(regs);
+    regs.set('ax', typeof r === 'object' ? yield* r : r);
+  }
   else if (nr !== -1) regs.set('ax', -ENOSYS);
   yield* syscallExitToUserMode(d, regs);
   return sysretAllowed(regs);

@@ -13,6 +13,14 @@ import {
 } from './memory-map.js';
 import { PER_CPU, type Platform } from './platform.js';
 
+/** The running task's stack top where entry code finds it: per-CPU top_of_stack and TSS.RSP0 (update_task_stack). */
+export function publishStackTop(platform: Platform, stackTop: number): void {
+  const kernelMemory = linearStore(platform.cpu.mmu, MODE_SUPERVISOR);
+  const write64 = (address: number, value: number): void => kernelMemory.writeBytes(address, writeLE(BigInt(value), 8));
+  write64(PER_CPU_BASE + PER_CPU.topOfStack, stackTop);
+  write64(platform.cpu.tssBase + 4, stackTop); // TSS.RSP0 (SDM Vol. 3A §8.7, 64-bit TSS)
+}
+
 /** Maps and loads `source` for task `pid`, enters user mode at its first instruction; returns the kernel stack top. */
 export function startUserTask(platform: Platform, source: string, pid: number): number {
   const { cpu, space, phys } = platform;
@@ -21,10 +29,7 @@ export function startUserTask(platform: Platform, source: string, pid: number): 
   space.mapNew(USER_STACK_TOP - USER_STACK_SIZE, USER_STACK_SIZE, { user: true, writable: true, noExec: true });
   space.mapNew(taskStackBottom(pid), THREAD_SIZE, { writable: true, noExec: true });
   const stackTop = taskStackTop(pid);
-  const kernelMemory = linearStore(cpu.mmu, MODE_SUPERVISOR);
-  const write64 = (address: number, value: number): void => kernelMemory.writeBytes(address, writeLE(BigInt(value), 8));
-  write64(PER_CPU_BASE + PER_CPU.topOfStack, stackTop);
-  write64(cpu.tssBase + 4, stackTop); // TSS.RSP0 (SDM Vol. 3A §8.7, 64-bit TSS)
+  publishStackTop(platform, stackTop);
   // As the return-to-user path leaves the CPU: user GS base loaded, the kernel's in KERNEL_GS_BASE.
   cpu.kernelGsBase = PER_CPU_BASE;
   cpu.gsBase = 0;

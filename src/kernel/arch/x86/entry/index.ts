@@ -16,11 +16,13 @@ import { offsetPrelude, ptRegsFrame } from './calling.js';
 import { errorEntry, irqStubs, plainExceptionStubs, returnPaths } from './idtentry.js';
 import { istStubs, paranoidData, paranoidEntry, paranoidExit } from './paranoid.js';
 import { LOCAL_TIMER_VECTOR, symbolPrelude, type EntrySymbols } from './symbols.js';
+import { switchText } from './switch.js';
 import { syscallEntry } from './syscall.js';
 import { fmt } from './text.js';
 import { entryVectors, type IdtEntry } from './vectors.js';
 
 export { ptRegsFrame, type PtRegsFrame } from './calling.js';
+export { KTHREAD_NAP_MASK, KTHREAD_NAP_TICKS, KTHREAD_SPIN_PATTERNS } from './switch.js';
 export {
   ENTRY_C_FUNCTIONS, ENTRY_C_FUNCTION_NAMES, LINUX_SELECTORS, LOCAL_TIMER_VECTOR,
   type EntryCFunction, type EntrySymbols,
@@ -75,6 +77,7 @@ export function generateEntryText(design: Design, sym: EntrySymbols): string {
     ...paranoidExit(sym.fsgsbase),
     ...returnPaths(f),
     ...paranoidData(),
+    ...switchText(),
   ];
   return fmt(lines).join('\n') + '\n';
 }

@@ -54,6 +54,23 @@ export const ENTRY_C_FUNCTIONS = {
   /** #MC from user mode (moved to the thread stack first). */
   noist_exc_machine_check: '(regs)',
   exc_simd_coprocessor_error: '(regs)',
+  // Called by the scheduler text (switch.ts).
+  /** struct task_struct *__switch_to(prev, next): FS/GS bases, current, stack top, TSS.RSP0, PKRS; returns prev. */
+  __switch_to: '(prev, next) -> prev',
+  /** void schedule_tail(struct task_struct *prev): a new task's finish_task_switch. */
+  schedule_tail: '(prev)',
+  /** void ct_cpuidle_enter(void): RCU stops watching (context tracking IDLE). */
+  ct_cpuidle_enter: '()',
+  /** void ct_cpuidle_exit(void). */
+  ct_cpuidle_exit: '()',
+  /** bool tif_need_resched(void) in %eax. */
+  tif_need_resched: '() -> bool',
+  /** void schedule_idle(void): might sleep. */
+  schedule_idle: '()',
+  /** long schedule_timeout_uninterruptible(long timeout): sleeps `timeout` ticks. */
+  schedule_timeout_uninterruptible: '(timeout)',
+  /** bool pks_set_readwrite(u8 pkey): opens a PKS key for the current thread. */
+  pks_set_readwrite: '(pkey) -> bool',
 } as const;
 
 export type EntryCFunction = keyof typeof ENTRY_C_FUNCTIONS;
