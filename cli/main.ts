@@ -15,6 +15,8 @@ import { KentryError, UsageError } from '../src/lib/errors.js';
 import { loadDesign } from './design-arg.js';
 import { demoJson, formatComparison, formatScenario, runDemo } from './demo.js';
 import { formatDesigns, formatLayout } from './format.js';
+import { formatTasks } from './tasks.js';
+import { runTasks } from '../src/kernel/scenario/tasks-run.js';
 
 const EXIT_USAGE = 2;
 const EXIT_INTERNAL = 70;
@@ -39,6 +41,12 @@ function print(text: string): void {
 
 function printJson(value: unknown): void {
   print(JSON.stringify(value, null, 2));
+}
+
+/** A decimal integer option (commander hands strings over). */
+function integerArg(name: string, text: string): number {
+  if (!/^\d+$/.test(text)) throw new UsageError(`${name} must be a positive integer, not '${text}'`);
+  return Number(text);
 }
 
 const designNames = BUILTIN_DESIGNS.map((d) => d.name).join(', ');
@@ -71,6 +79,22 @@ function buildProgram(): Command {
       }
       print(results.map(({ design, result }) => formatScenario(design, result)).join('\n\n'));
       if (results.length > 1) print('\ncomparison:\n' + formatComparison(results));
+    });
+
+  program
+    .command('tasks')
+    .description('the idle task, two kernel threads and a user task sharing the CPU on a timer: context switches, per-thread PKRS')
+    .option('--design <name|file.json>', `a built-in design (${designNames}) or a DesignSpec JSON file`, DEFAULT_DESIGN)
+    .option('--insns <n>', 'instructions to run', '200000')
+    .option('--timer <n>', 'timer period in instructions', '2000')
+    .option('--json', 'machine-readable: {design, ticks, switches, tasks:[{pid,name,kind,switchIns,threadPkrs,pkrsAtTicks,work}], ...}')
+    .action((opts: { design: string; insns: string; timer: string; json?: boolean }) => {
+      const result = runTasks(loadDesign(opts.design), {
+        instructions: integerArg('--insns', opts.insns),
+        timerEvery: integerArg('--timer', opts.timer),
+      });
+      if (opts.json) printJson(result);
+      else print(formatTasks(result));
     });
 
   program
