@@ -97,7 +97,7 @@ export function runTasks(design: Design, options: TasksRunOptions = {}): TasksRu
   const work = (name: string): number => {
     if (name === 'kspin') return Number(k.platform.native.read64(KTHREAD_DATA));
     if (name === 'kpks') return Number(k.platform.native.read64(KTHREAD_DATA + 8));
-    if (name === user.name) return k.log.finished.filter((e) => e.kind === 'syscall').length;
+    if (name === user.name) return k.log.finishedCount.syscall;
     return 0;
   };
   const via = { schedule: 0, preempt_schedule_irq: 0, schedule_idle: 0 };

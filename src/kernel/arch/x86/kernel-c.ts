@@ -93,10 +93,15 @@ export interface EntryRecord {
   readonly store: EntryStateStore | null;
 }
 
-/** Running entries (innermost last) and every finished one, in order of return. */
+/** Finished entries kept in full (older ones are only counted), so a long run's memory stays bounded. */
+export const FINISHED_KEPT = 1 << 16;
+
+/** Running entries (innermost last), the latest finished ones in order of return, and counts of all. */
 export class EntryLog {
   readonly active: EntryRecord[] = [];
   readonly finished: EntryRecord[] = [];
+  /** Every finished entry, by kind (including those no longer kept in `finished`). */
+  readonly finishedCount: Record<EntryKind, number> = { syscall: 0, irq: 0, 'page-fault': 0, nmi: 0 };
 
   push(r: EntryRecord): EntryRecord {
     this.active.push(r);
@@ -107,6 +112,8 @@ export class EntryLog {
     const i = this.active.lastIndexOf(r);
     if (i >= 0) this.active.splice(i, 1);
     this.finished.push(r);
+    this.finishedCount[r.kind]++;
+    if (this.finished.length > FINISHED_KEPT) this.finished.splice(0, this.finished.length - FINISHED_KEPT / 2);
   }
 
   /** The innermost running entry of a kind. */
