@@ -346,6 +346,42 @@ export class CpuCore {
     this.setRspNumber(la);
   }
 
+  /**
+   * PUSH of a 64-bit value: `push(8, lo, hi)` with RSP updated in halves.
+   * Stacks near the top of the lower canonical half, or a non-canonical
+   * RSP, take `push` (which raises #SS(0)).
+   */
+  push64(lo: number, hi: number): void {
+    const spLo = this.lo[RSP]!;
+    const spHi = this.hi[RSP]!;
+    const la = spHi * TWO_32 + (spLo >>> 0) - 8;
+    if (la < -(2 ** 47) || la >= LAST_CANONICAL_PAGE) {
+      this.push(8, lo, hi);
+      return;
+    }
+    this.endVector = VEC_SS;
+    this.mmu.write64Halves(la, lo, hi, this.dataMode);
+    const l = (spLo >>> 0) - 8;
+    this.lo[RSP] = l | 0;
+    if (l < 0) this.hi[RSP] = (spHi - 1) | 0;
+  }
+
+  /** POP of a 64-bit value (`pop(8)`): bits 31:0 returned, 63:32 in `readHi`. */
+  pop64(): number {
+    const spLo = this.lo[RSP]!;
+    const spHi = this.hi[RSP]!;
+    const la = spHi * TWO_32 + (spLo >>> 0);
+    if (la < -(2 ** 47) || la >= LAST_CANONICAL_PAGE) return this.pop(8);
+    this.endVector = VEC_SS;
+    const m = this.mmu;
+    const v = m.read64Lo(la, this.dataMode);
+    this.readHi = m.readHi;
+    const l = (spLo >>> 0) + 8;
+    this.lo[RSP] = l | 0;
+    if (l > 0xffff_ffff) this.hi[RSP] = (spHi + 1) | 0;
+    return v;
+  }
+
   /** Pops a value of `size` (8 or 2); bits 63:32 in `readHi`. */
   pop(size: number): number {
     const la = canonicalOrFault(this.reg64(RSP), VEC_SS);

@@ -1,8 +1,9 @@
 /**
- * The run loop: fetch through the MMU, decode once (a cache keyed by physical
- * address; a write to a frame with cached decodes — self-modifying code, a
- * reloaded program — drops them, see PhysMemory.codeFrames), dispatch,
- * retire; deliver faults,
+ * The run loop: fetch through the MMU, decode once (a cache of decoded
+ * instructions per physical code frame, indexed by the offset in the frame;
+ * a write to a frame with cached decodes — self-modifying code, a reloaded
+ * program — drops them, see PhysMemory.codeFrames), dispatch, retire;
+ * deliver faults,
  * single-step traps, NMIs and interrupts at instruction boundaries; stop
  * with a `CpuExit` (STYLE.md §2.2 — the CPU never calls the kernel).
  */
@@ -33,8 +34,12 @@ export type DecodeFn = (bytes: Uint8Array, offset: number, end: number, address:
 /** Picks the handler for a decoded (valid) instruction: its row's, or a specialised one (ops/fast.ts). */
 export type SelectFn = (insn: DecodedInsn) => Handler;
 
-/** Entries of the decode cache (direct-mapped by physical address). */
-const ICACHE_SIZE = 1 << 13;
+/**
+ * Physical frames whose decodes are kept at once; when a new frame would
+ * exceed it the whole cache is dropped (a program's hot code fits easily,
+ * and memory stays bounded at about 64 KiB per frame).
+ */
+const MAX_DECODED_FRAMES = 256;
 const PAGE = 4096;
 /** The longest instruction (SDM Vol. 2 §2.3.11). */
 const MAX_INSN = 15;
@@ -98,9 +103,8 @@ export class Cpu extends CpuCore {
    */
   keepRf = false;
 
-  private readonly icTags = new Float64Array(ICACHE_SIZE).fill(NaN);
-  private readonly icInsns: (DecodedInsn | undefined)[] = new Array<DecodedInsn | undefined>(ICACHE_SIZE).fill(undefined);
-  private readonly icHandlers: Handler[] = new Array<Handler>(ICACHE_SIZE).fill(invalidInstruction);
+  /** Decoded instructions per physical code frame (frame address -> page of decodes by offset). */
+  private readonly decoded = new Map<number, DecodedFrame>();
   /** The handler of the instruction `fetch` returned last. */
   private handler: Handler = invalidInstruction;
   /** Window for instructions that cross a page boundary. */
@@ -118,14 +122,9 @@ export class Cpu extends CpuCore {
 
   /** Forgets every cached decode from the physical frame at `frame`. */
   private dropDecodes(frame: number): void {
-    const tags = this.icTags;
-    for (let i = 0; i < ICACHE_SIZE; i++) {
-      const t = tags[i]!;
-      if (t >= frame && t < frame + PAGE) {
-        tags[i] = NaN;
-        this.icInsns[i] = undefined;
-      }
-    }
+    this.decoded.delete(frame);
+    // The current code page may be that frame (code that writes its own page): look it up afresh.
+    if (frame === this.codePhys) this.codePage = NaN;
   }
 
   /** HLT: stop the loop after this instruction (only at CPL 0; the handler checks). */
@@ -150,6 +149,7 @@ export class Cpu extends CpuCore {
    */
   run(budget: number): CpuExit {
     const end = this.instructions + budget;
+    const tlb = this.mmu.tlb;
     while (this.instructions < end) {
       // Anything rare — a HLT to report, a pending NMI or interrupt, an STI/MOV SS
       // shadow, TF or RF set — takes the careful path, one instruction at a time.
@@ -159,11 +159,24 @@ export class Cpu extends CpuCore {
         continue;
       }
       const rip = this.rip;
-      if (rip >= this.hostcallStart && rip < this.hostcallEnd) return { kind: 'hostcall', address: rip };
+      const off = rip & 0xfff;
       try {
-        const insn = this.fetch(rip);
+        if (rip - off !== this.codePage || tlb.epoch !== this.codeEpoch || this.cpl !== this.codeCpl) {
+          if (rip >= this.hostcallStart && rip < this.hostcallEnd) return { kind: 'hostcall', address: rip };
+          this.enterCodePage(rip);
+        } else if (this.codeHasHostcalls && rip >= this.hostcallStart && rip < this.hostcallEnd) {
+          return { kind: 'hostcall', address: rip };
+        }
+        let insn = this.codeInsns[off];
+        let handler: Handler;
+        if (insn !== undefined && insn.address === rip) {
+          handler = this.codeHandlers[off]!;
+        } else {
+          insn = this.decodeAt(rip, off);
+          handler = this.handler;
+        }
         this.nextRip = rip + insn.length;
-        this.handler(this, insn);
+        handler(this, insn);
       } catch (e) {
         const exit = this.onFault(e, rip);
         if (exit) return exit;
@@ -233,36 +246,59 @@ export class Cpu extends CpuCore {
   private codeEpoch = -1;
   private codeCpl = -1;
   private codeFrame: Uint8Array = new Uint8Array(0);
-  private codePhys = 0;
+  private codePhys = NaN;
+  /** The page overlaps the host-call range: every RIP in it is checked against it. */
+  private codeHasHostcalls = false;
+  /** Decodes of the current code frame by offset (and their handlers). */
+  private codeInsns: (DecodedInsn | undefined)[] = [];
+  private codeHandlers: (Handler | undefined)[] = [];
 
-  /** The decoded instruction at `rip`, from the cache when its bytes are unchanged. */
-  private fetch(rip: number): DecodedInsn {
+  /** Translates `rip`'s page for fetching (may #PF) and makes its decodes current. */
+  private enterCodePage(rip: number): void {
     const off = rip & 0xfff;
     const page = rip - off;
-    if (page !== this.codePage || this.mmu.tlb.epoch !== this.codeEpoch || this.cpl !== this.codeCpl) {
-      this.codeFrame = this.mmu.fetchFrame(rip, this.cpl === 3 ? MODE_USER : MODE_SUPERVISOR);
-      this.codePhys = this.mmu.fetchPhys - off;
-      this.codePage = page;
-      this.codeEpoch = this.mmu.tlb.epoch;
-      this.codeCpl = this.cpl;
+    this.codeFrame = this.mmu.fetchFrame(rip, this.cpl === 3 ? MODE_USER : MODE_SUPERVISOR);
+    const phys = this.mmu.fetchPhys - off;
+    this.codePhys = phys;
+    this.codePage = page;
+    this.codeEpoch = this.mmu.tlb.epoch;
+    this.codeCpl = this.cpl;
+    this.codeHasHostcalls = page < this.hostcallEnd && page + PAGE > this.hostcallStart;
+    let d = this.decoded.get(phys);
+    if (d === undefined) {
+      if (this.decoded.size >= MAX_DECODED_FRAMES) this.decoded.clear();
+      d = { insns: new Array<DecodedInsn | undefined>(PAGE), handlers: new Array<Handler | undefined>(PAGE) };
+      this.decoded.set(phys, d);
     }
-    const frame = this.codeFrame;
-    const pa = this.codePhys + off;
-    const slot = pa & (ICACHE_SIZE - 1);
-    const cached = this.icInsns[slot];
+    this.codeInsns = d.insns;
+    this.codeHandlers = d.handlers;
+  }
+
+  /** The decoded instruction at `rip`, from the cache when its bytes are unchanged; its handler in `handler`. */
+  private fetch(rip: number): DecodedInsn {
+    const off = rip & 0xfff;
+    if (rip - off !== this.codePage || this.mmu.tlb.epoch !== this.codeEpoch || this.cpl !== this.codeCpl) {
+      this.enterCodePage(rip);
+    }
+    const cached = this.codeInsns[off];
     // No byte comparison: writes to frames with cached decodes drop them (PhysMemory.codeFrames).
-    if (cached !== undefined && this.icTags[slot] === pa && cached.address === rip) {
-      this.handler = this.icHandlers[slot]!;
+    if (cached !== undefined && cached.address === rip) {
+      this.handler = this.codeHandlers[off]!;
       return cached;
     }
+    return this.decodeAt(rip, off);
+  }
+
+  /** Decodes the instruction at `rip` (offset `off` in the current code page) and caches it when it fits the page. */
+  private decodeAt(rip: number, off: number): DecodedInsn {
+    const frame = this.codeFrame;
     const insn = this.decode(frame, off, PAGE, rip) ?? this.decodeAcrossPages(frame, off, rip);
     const handler = insn.op < 0 ? invalidInstruction : this.select(insn);
     this.handler = handler;
     if (off + insn.length <= PAGE) {
       if (!this.mmu.phys.codeFrames.has(this.codePhys)) this.mmu.markCode(this.codePhys);
-      this.icTags[slot] = pa;
-      this.icInsns[slot] = insn;
-      this.icHandlers[slot] = handler;
+      this.codeInsns[off] = insn;
+      this.codeHandlers[off] = handler;
     }
     return insn;
   }
@@ -344,6 +380,12 @@ export class Cpu extends CpuCore {
     }
     return null;
   }
+}
+
+/** The decodes of one physical code frame, by offset in it. */
+interface DecodedFrame {
+  readonly insns: (DecodedInsn | undefined)[];
+  readonly handlers: (Handler | undefined)[];
 }
 
 const CAUSES = ['fault', 'trap', 'software', 'external', 'nmi'] as const;

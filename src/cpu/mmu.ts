@@ -115,7 +115,7 @@ import {
 } from './arch.js';
 import { PageFault } from './faults.js';
 import type { PhysMemory } from './phys-memory.js';
-import { DEFAULT_TLB_ENTRIES, TLB_CODE, TLB_D, TLB_LARGE, TLB_PKEY_SHIFT, TLB_RW, TLB_US, TLB_XD, Tlb } from './tlb.js';
+import { DEFAULT_TLB_ENTRIES, HOST_LITTLE_ENDIAN, TLB_CODE, TLB_D, TLB_LARGE, TLB_PKEY_SHIFT, TLB_RW, TLB_US, TLB_XD, Tlb } from './tlb.js';
 
 // Access kinds.
 export const ACCESS_READ = 0;
@@ -229,6 +229,7 @@ export class Mmu {
   private readonly tTags: Float64Array;
   private readonly tAttrs: Int32Array;
   private readonly tBytes: Uint8Array[];
+  private readonly tWords: Int32Array[];
   private readonly tMask: number;
 
   constructor(phys: PhysMemory, options: MmuOptions = {}) {
@@ -237,6 +238,7 @@ export class Mmu {
     this.tTags = this.tlb.tags;
     this.tAttrs = this.tlb.attrs;
     this.tBytes = this.tlb.bytes;
+    this.tWords = this.tlb.words;
     this.tMask = this.tlb.mask;
     const m = phys.maxPhysAddrBits;
     this.rsvdAddrHi = (((1 << 20) - 1) & ~((1 << (m - 32)) - 1)) >>> 0;
@@ -578,6 +580,11 @@ export class Mmu {
    */
   read64Lo(la: number, mode: AccessMode): number {
     const off = la & 0xfff;
+    if (HOST_LITTLE_ENDIAN && (off & 7) === 0) {
+      const w = this.tWords[this.slot(la, ACCESS_READ, mode)]!;
+      this.readHi = w[(off >>> 2) + 1]!;
+      return w[off >>> 2]!;
+    }
     if (off <= 0xff8) {
       const b = this.tBytes[this.slot(la, ACCESS_READ, mode)]!;
       this.readHi = b[off + 4]! | (b[off + 5]! << 8) | (b[off + 6]! << 16) | (b[off + 7]! << 24);
@@ -631,6 +638,10 @@ export class Mmu {
 
   write32(la: number, value: number, mode: AccessMode): void {
     const off = la & 0xfff;
+    if (HOST_LITTLE_ENDIAN && (off & 3) === 0) {
+      this.tWords[this.slot(la, ACCESS_WRITE, mode)]![off >>> 2] = value;
+      return;
+    }
     if (off <= 0xffc) {
       const b = this.tBytes[this.slot(la, ACCESS_WRITE, mode)]!;
       b[off] = value;
@@ -650,6 +661,12 @@ export class Mmu {
   /** 64-bit write from halves (bits 31:0, bits 63:32); all-or-nothing across pages. */
   write64Halves(la: number, lo: number, hi: number, mode: AccessMode): void {
     const off = la & 0xfff;
+    if (HOST_LITTLE_ENDIAN && (off & 7) === 0) {
+      const w = this.tWords[this.slot(la, ACCESS_WRITE, mode)]!;
+      w[off >>> 2] = lo;
+      w[(off >>> 2) + 1] = hi;
+      return;
+    }
     if (off <= 0xff8) {
       const b = this.tBytes[this.slot(la, ACCESS_WRITE, mode)]!;
       b[off] = lo; b[off + 1] = lo >>> 8; b[off + 2] = lo >>> 16; b[off + 3] = lo >>> 24;
@@ -702,6 +719,7 @@ export class Mmu {
 
   private load32(la: number, kind: number, mode: number): number {
     const off = la & 0xfff;
+    if (HOST_LITTLE_ENDIAN && (off & 3) === 0) return this.tWords[this.slot(la, kind, mode)]![off >>> 2]! >>> 0;
     if (off <= 0xffc) {
       const b = this.tBytes[this.slot(la, kind, mode)]!;
       return (b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24)) >>> 0;

@@ -45,6 +45,12 @@ export const TLB_PKEY_SHIFT = 5;
 /** Splinter of a 2-MiB page. */
 export const TLB_LARGE = 1 << 9;
 
+/**
+ * Whether typed arrays on this host are little-endian (as x86 guest memory
+ * is): then an aligned 32-bit guest word is one `Int32Array` element.
+ */
+export const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /** Default entry count (power of two). */
 export const DEFAULT_TLB_ENTRIES = 4096;
 
@@ -58,6 +64,11 @@ export class Tlb {
   readonly attrs: Int32Array;
   /** Backing bytes of the frame, straight from PhysMemory. */
   readonly bytes: Uint8Array[];
+  /**
+   * The same frame as 32-bit words, for aligned 4- and 8-byte accesses on a
+   * little-endian host (see `HOST_LITTLE_ENDIAN`; unused otherwise).
+   */
+  readonly words: Int32Array[];
   hits = 0;
   misses = 0;
   /**
@@ -77,6 +88,7 @@ export class Tlb {
     this.attrs = new Int32Array(entries);
     const none = new Uint8Array(0);
     this.bytes = new Array<Uint8Array>(entries).fill(none);
+    this.words = new Array<Int32Array>(entries).fill(new Int32Array(0));
   }
 
   /** Slot for a linear address: low bits of its page number (works for negative addresses). */
@@ -96,7 +108,10 @@ export class Tlb {
     this.tags[s] = la - (la & 0xfff);
     this.frames[s] = frame;
     this.attrs[s] = attr;
-    this.bytes[s] = bytes;
+    if (this.bytes[s] !== bytes) {
+      this.bytes[s] = bytes;
+      this.words[s] = new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2);
+    }
     return s;
   }
 

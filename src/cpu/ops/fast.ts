@@ -193,9 +193,10 @@ const lea32: Handler = (cpu, i) => {
 // ---------------------------------------------------------------------------
 // Stack and branches (64-bit operand size)
 
-const push64: Handler = (cpu, i) => cpu.push(8, cpu.lo[i.rm]!, cpu.hi[i.rm]!);
+const push64: Handler = (cpu, i) => cpu.push64(cpu.lo[i.rm]!, cpu.hi[i.rm]!);
+const pushImm64: Handler = (cpu, i) => cpu.push64(i.immLo, i.immHi);
 const pop64: Handler = (cpu, i) => {
-  const lo = cpu.pop(8);
+  const lo = cpu.pop64();
   cpu.lo[i.rm] = lo;
   cpu.hi[i.rm] = cpu.readHi;
 };
@@ -231,6 +232,7 @@ export function specialize(row: OpRow, i: DecodedInsn): Handler | null {
     case 'mov_Zv_Iv': return size === 8 ? movRegImm64 : movRegImm32;
     case 'lea_Gv_M': return i.base === BASE_RIP || i.addrSize !== 8 ? null : size === 8 ? lea64 : lea32;
     case 'push_Zv': return size === 8 ? push64 : null;
+    case 'push_Iz': case 'push_Ibs': return size === 8 ? pushImm64 : null;
     case 'pop_Zv': return size === 8 && i.rm !== RSP ? pop64 : null;
   }
   if (row.form === 'Jb' && m !== 'jmp' && m.startsWith('j')) return jcc;

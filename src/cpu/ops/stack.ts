@@ -53,7 +53,8 @@ export function opPushImm(cpu: Cpu, insn: DecodedInsn): void {
 export function opPushE(cpu: Cpu, insn: DecodedInsn): void {
   const size = insn.opSize;
   const v = cpu.readRm(insn, size);
-  cpu.push(size, v, size === 8 ? cpu.readHi : 0);
+  if (size === 8) cpu.push64(v, cpu.readHi);
+  else cpu.push(size, v, 0);
 }
 
 /** POP r/m (8F /0): an RSP-based address is computed after the increment. */
@@ -125,7 +126,7 @@ export function opStd(cpu: Cpu): void { cpu.flags.raw |= DF; }
 /** CALL rel32 (E8). */
 export function opCallRel(cpu: Cpu, insn: DecodedInsn): void {
   const target = canonicalTarget(cpu.nextRip + (insn.immLo | 0));
-  cpu.push(8, lo32(cpu.nextRip), hi32(cpu.nextRip));
+  cpu.push64(lo32(cpu.nextRip), hi32(cpu.nextRip));
   cpu.nextRip = target;
 }
 
@@ -139,11 +140,13 @@ export function opCallE(cpu: Cpu, insn: DecodedInsn): void {
 
 /** RET (C3) and RET imm16 (C2): pop RIP, then release imm16 bytes. */
 export function opRet(cpu: Cpu, insn: DecodedInsn): void {
-  const sp = cpu.reg64(RSP);
-  const lo = cpu.pop(8);
+  const spLo = cpu.lo[RSP]!;
+  const spHi = cpu.hi[RSP]!;
+  const lo = cpu.pop64();
   const hi = cpu.readHi;
   if (!((hi << 16) >> 16 === hi)) {
-    cpu.setRspNumber(sp); // the fault leaves RSP as it was
+    cpu.lo[RSP] = spLo; // the fault leaves RSP as it was
+    cpu.hi[RSP] = spHi;
     gp();
   }
   if (insn.opcode === 0xc2) cpu.setRspNumber(cpu.reg64(RSP) + (insn.immLo & 0xffff));
