@@ -4,13 +4,16 @@
  * page, a timer IRQ arrives, its handler touches the page, the #PF with the
  * PK bit runs key 1's fault callback, and an NMI lands inside the #PF
  * handler. Printed: each design's entry stack, the nested levels at the
- * deepest point with where each interrupted PKRS was found, the invariants
- * checked on the way out, and a comparison table across designs.
+ * deepest point with where each interrupted PKRS was found, the stacks at
+ * that point word by word (read from guest memory), the unwinder's view,
+ * the invariants checked on the way out (with why, where a failure has a
+ * known cause), and a comparison table across designs. The diagram stays
+ * out of --json (hundreds of words per design); each level names its stack.
  */
 import type { Design } from '../src/design/build.js';
 import { formatUnwind } from '../src/kernel/arch/x86/unwind.js';
 import { runPksScenario, type PksScenarioResult } from '../src/kernel/scenario/index.js';
-import { formatEntryStack } from './format.js';
+import { formatEntryStack, formatStackDiagram } from './format.js';
 
 const hex = (v: number | null): string => (v === null ? '-' : '0x' + BigInt.asUintN(64, BigInt(v)).toString(16));
 const hex32 = (v: number | null): string => (v === null ? '-' : '0x' + (v >>> 0).toString(16).padStart(8, '0'));
@@ -43,13 +46,19 @@ export function formatScenario(d: Design, r: PksScenarioResult): string {
     rows.push([String(i + 1), levelName(l), l.cFunction, hex(l.ptRegs), hex(l.extension), hex32(l.savedPkrs), l.foundVia]);
   });
   out.push(table(rows));
+  if (r.stackDiagram) {
+    out.push('', '  the stacks at the deepest point, read from guest memory inside exc_nmi: outermost level first, high addresses first:');
+    out.push(formatStackDiagram(r.stackDiagram));
+  }
   if (r.unwind) {
     out.push('', '  the unwinder from inside exc_nmi (frame pointers and the stack alone), innermost first:');
     out.push(...formatUnwind(r.unwind).trimEnd().split('\n').map((l) => `    ${l}`));
   }
   out.push('', '  invariants (DESIGN.md §4), checked on the way out:');
   for (const [name, res] of Object.entries(r.invariants)) {
-    out.push(`    ${res.ok ? 'ok  ' : 'FAIL'}  ${INVARIANT_TEXT[name] ?? name}${res.ok ? '' : ` — ${res.detail}`}`);
+    const [first, ...why] = res.detail.split('\n');
+    out.push(`    ${res.ok ? 'ok  ' : 'FAIL'}  ${INVARIANT_TEXT[name] ?? name}${res.ok ? '' : ` — ${first}`}`);
+    if (!res.ok) out.push(...why.map((l) => `          ${l}`));
   }
   return out.join('\n');
 }
@@ -94,6 +103,8 @@ export interface DemoJson {
     readonly levels: readonly {
       kind: string; vector: number | null; savedPkrs: number | null; pkrsFoundVia: string;
       ptRegsAddr: string; extensionAddr: string | null;
+      /** The stack the level lives on (the human output's diagram lists its words). */
+      stack: string | null;
     }[];
     readonly invariants: Readonly<Record<string, boolean>>;
     readonly stackBytesPerLevel: number;
@@ -109,13 +120,14 @@ export function demoJson(results: readonly { design: Design; result: PksScenario
   return {
     designs: results.map(({ design, result }) => ({
       name: design.name,
-      levels: result.levels.map((l) => ({
+      levels: result.levels.map((l, i) => ({
         kind: l.kind,
         vector: l.vector,
         savedPkrs: l.savedPkrs,
         pkrsFoundVia: l.foundVia,
         ptRegsAddr: hex(l.ptRegs),
         extensionAddr: l.extension === null ? null : hex(l.extension),
+        stack: result.stackDiagram?.stacks.find((s) => s.levels.some((x) => x.level === i + 1))?.name ?? null,
       })),
       invariants: Object.fromEntries(Object.entries(result.invariants).map(([k, v]) => [k, v.ok])),
       stackBytesPerLevel: stackBytesPerLevel(design),

@@ -6,6 +6,7 @@ import { typeName } from '../src/abi/ctype.js';
 import type { RecordLayout } from '../src/abi/layout.js';
 import type { Design } from '../src/design/build.js';
 import { entryStackRows } from '../src/design/entry-stack.js';
+import type { StackDiagram } from '../src/kernel/scenario/index.js';
 
 function table(rows: readonly (readonly string[])[], indent = '  '): string {
   const widths: number[] = [];
@@ -83,4 +84,37 @@ export function formatEntryStack(d: Design): string {
       : '  PKRS of the interrupted context: not saved (handlers run with, and leak into, its key rights)',
   );
   return lines.join('\n');
+}
+
+const word = (v: bigint | null): string => (v === null ? '(unreadable)      ' : '0x' + v.toString(16).padStart(16, '0'));
+const addr = (a: number): string => '0x' + BigInt.asUintN(64, BigInt(a)).toString(16);
+
+/**
+ * The labelled stack diagram of the demo's deepest point: per stack, per
+ * level (outermost first, so highest addresses first), one line per 8-byte
+ * word — address, value, part (shown where it changes), member, note —
+ * with one set of column widths for the whole diagram, so stacks and
+ * levels line up.
+ */
+export function formatStackDiagram(diagram: StackDiagram): string {
+  const lines: (string | readonly string[])[] = [];
+  for (const s of diagram.stacks) {
+    lines.push(`  ${s.name} ${addr(s.bottom)}..${addr(s.top - 1)}:`);
+    for (const l of s.levels) {
+      const lo = Math.min(...l.words.map((w) => w.address));
+      const hi = Math.max(...l.words.map((w) => w.address)) + 7;
+      const entry = l.vector === null ? l.kind : `${l.kind} 0x${l.vector.toString(16)}`;
+      lines.push(`    level ${l.level}: ${entry} -> ${l.cFunction}, ${addr(lo)}..${addr(hi)} (${hi - lo + 1} bytes)`);
+      let lastPart = '';
+      for (const w of l.words) {
+        lines.push([addr(w.address), word(w.value), w.part === lastPart ? '' : w.part, w.label, w.note]);
+        lastPart = w.part;
+      }
+    }
+  }
+  const widths: number[] = [];
+  for (const r of lines) if (typeof r !== 'string') r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return lines
+    .map((r) => (typeof r === 'string' ? r : '      ' + r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()))
+    .join('\n');
 }

@@ -148,6 +148,31 @@ describe('other commands', () => {
     expect(r.stdout).toMatch(/^\s+upstream\s+3\s+no\s+/m);
   });
 
+  it('demo prints the labelled stacks at the deepest point: task stack, then the NMI IST stack', () => {
+    const r = kentry('demo', '--design', 'aux');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('outermost level first, high addresses first');
+    expect(r.stdout).toMatch(/^ {2}task stack \(pid 1, pks-demo\) 0x[0-9a-f]+\.\.0x[0-9a-f]+:$/m);
+    expect(r.stdout).toMatch(/^ {2}NMI IST stack 0xfffffe[0-9a-f]+\.\.0x[0-9a-f]+:$/m);
+    expect(r.stdout).toMatch(/^ {4}level 4: nmi 0x2 -> exc_nmi, /m);
+    // the NMI's saved ip, read from the IST stack, is inside exc_page_fault
+    expect(r.stdout).toMatch(/^ {6}0xfffffe\S+ +0xffffffff820\S+ +ip +interrupted at exc_page_fault\+0x8$/m);
+    expect(r.stdout).toMatch(/extension +aux\.pkrs=0x55555550 pad\[4\.\.7\] +saved PKRS of the interrupted context; <- container_of\(regs, struct pt_regs_extended, pt_regs\) = regs - 8/);
+    expect(r.stdout).toMatch(/return address +asm_exc_page_fault\+0x[0-9a-f]+ \(the stub's call exc_page_fault\)/);
+  });
+
+  it('demo says why state-ref fails pkrs-restored and why upstream fails handlers-default-pkrs', () => {
+    const s = kentry('demo', '--design', 'state-ref');
+    expect(s.status).toBe(0);
+    expect(s.stdout).toContain('FAIL  PKRS on return equals PKRS at interruption');
+    expect(s.stdout).toContain('page-fault returned with 0x55555550, expected 0x55555554 (interrupted 0x55555554)');
+    expect(s.stdout).toMatch(/^ {10}why: irqentry_enter saved current->thread's PKRS 0x55555550 .*not the 0x55555554 the timer handler \(common_interrupt\) ran with; irqentry_exit wrote that back\.$/m);
+    expect(s.stdout).toMatch(/^ {10}So the timer handler \(common_interrupt\) continues with the task's key-1 rights, and its retried read succeeds only because of this leak; .*cannot reach irqentry_state\.pkrs in exc_page_fault's C frame \(not-reachable\)\.$/m);
+    expect(s.stdout).toMatch(/irqentry_state_t +exit_rcu\/lockdep=0x[01] pad\[1\.\.7\]\n.* pkrs=0x55555550 thread_pkrs=0x[0-9a-f]+ +saved PKRS of the interrupted context; <- &state at rbp-0x/);
+    const u = kentry('demo', '--design', 'upstream');
+    expect(u.stdout).toMatch(/^ {10}why: the design saves no PKRS on entry .*inherit the interrupted task's key-1 rights/m);
+  });
+
   it('demo --json: four levels for the designs that save PKRS, found via what tells them apart', () => {
     const r = kentry('demo', '--json');
     expect(r.status).toBe(0);
@@ -157,6 +182,9 @@ describe('other commands', () => {
       expect(by[name]?.levels.map((l) => l.kind)).toEqual(['syscall', 'irq', 'page-fault', 'nmi']);
     }
     expect(by['extended']?.levels[1]?.pkrsFoundVia).toBe('container_of');
+    expect((by['aux']?.levels as { stack: string }[] | undefined)?.map((l) => l.stack)).toEqual([
+      'task stack (pid 1, pks-demo)', 'task stack (pid 1, pks-demo)', 'task stack (pid 1, pks-demo)', 'NMI IST stack',
+    ]);
     expect(by['pks-in-pt_regs']?.levels[1]?.pkrsFoundVia).toBe('pt_regs member');
     expect(by['state-ref']?.levels[1]?.pkrsFoundVia).toMatch(/^C-frame offset -?\d+ \(compiler-chosen\)$/);
     expect(by['upstream']?.invariants['handlers-default-pkrs']).toBe(false);

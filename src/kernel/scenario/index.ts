@@ -1,3 +1,5 @@
 /** The demo scenarios, as data for the CLI and the visualizer. */
 export * from './levels.js';
 export * from './pks-demo.js';
+export * from './stack-diagram.js';
+export * from './pkrs-invariants.js';

@@ -12,17 +12,21 @@
  *
  * For `upstream` (no PKRS save/restore) the timer handler inherits the
  * syscall's key-1 rights, no #PF happens, and the NMI arrives in the timer
- * handler instead: the result says so (invariant 3 false).
+ * handler instead: the result says so (invariant 3 false). For
+ * `state-ref` the #PF's exit writes back the thread's PKRS it saved, which
+ * the callback could not correct (invariant 2 false; pkrs-invariants.ts
+ * says why). At the deepest point the stacks are also captured word by
+ * word (stack-diagram.ts).
  */
 import { RBP, RBX, RDI, RDX, RSI, RSP } from '../../cpu/core.js';
 import type { PkrsReach } from '../../design/build.js';
 import { LOCAL_TIMER_VECTOR } from '../arch/x86/entry/symbols.js';
 import type { InjectionRecord } from '../arch/x86/inject.js';
-import { cBoundary, type EntryKind, type EntryRecord } from '../arch/x86/kernel-c.js';
+import { cBoundary, type EntryRecord } from '../arch/x86/kernel-c.js';
 import { USER_CS, USER_STACK_TOP } from '../arch/x86/memory-map.js';
 import { KernelOops } from '../arch/x86/native.js';
 import {
-  PKEY_READ_WRITE, PKS_INIT_VALUE, pkeyUpdatePkval, pksRegisterFaultCallback, pksSetNoaccess, pksSetReadwrite,
+  PKEY_READ_WRITE, pkeyUpdatePkval, pksRegisterFaultCallback, pksSetNoaccess, pksSetReadwrite,
   type PksUpdateExceptionResult,
 } from '../arch/x86/pks.js';
 import { updateException } from '../arch/x86/traps.js';
@@ -31,6 +35,10 @@ import { PKS_KEY1_PAGE, bootKernel, type BootOptions, type Kernel } from '../boo
 import type { Design } from '../../design/build.js';
 import { levelsNow, type ScenarioLevel } from './levels.js';
 import { unwindFromCall, type Unwind } from '../arch/x86/unwind.js';
+import { stackDiagramNow, type StackDiagram } from './stack-diagram.js';
+import {
+  defaultPkrs, pkrsRestored, type InvariantResult, type ScenarioEntry, type ScenarioInvariant,
+} from './pkrs-invariants.js';
 
 /** The demo's system call (outside Linux's table). */
 export const NR_PKS_DEMO = 1000;
@@ -51,30 +59,6 @@ ${USER_REGS.map(([name, , v]) => `  mov $${v}, %${name}`).join('\n')}
 done:
   jmp done
 `;
-
-export interface InvariantResult {
-  readonly ok: boolean;
-  readonly detail: string;
-}
-
-/** The invariants of DESIGN.md §4 this scenario checks. */
-export type ScenarioInvariant =
-  | 'user-registers-restored' // 1, for the syscall
-  | 'pkrs-restored' // 2
-  | 'handlers-default-pkrs' // 3
-  | 'entry-state-balanced'; // 5
-
-/** One finished entry, in order of return. */
-export interface ScenarioEntry {
-  readonly kind: EntryKind;
-  readonly cFunction: string;
-  readonly vector: number | null;
-  readonly pkrsAtEntry: number;
-  readonly pkrsAtHandler: number | null;
-  readonly pkrsOnReturn: number | null;
-  /** PKRS the invariant expects on return: at entry, with reached pks_update_exception changes applied. */
-  readonly pkrsExpected: number;
-}
 
 export interface PksScenarioResult {
   readonly design: string;
@@ -98,14 +82,14 @@ export interface PksScenarioResult {
   readonly oops: string | null;
   /** The frame-pointer unwind from inside exc_nmi (stack alone, no compiler frame layouts), or null. */
   readonly unwind: Unwind | null;
+  /** The stacks at the deepest point, every word labelled (read inside exc_nmi), or null. */
+  readonly stackDiagram: StackDiagram | null;
 }
 
 export interface PksScenarioOptions extends BootOptions {
   /** Instruction budget (default 50 000). */
   readonly budget?: number;
 }
-
-const hex = (v: number | null): string => (v === null ? 'null' : `0x${(v >>> 0).toString(16)}`);
 
 function expectedOnReturn(r: EntryRecord): number {
   return r.updates.reduce((v, u) => (u.reached ? pkeyUpdatePkval(v, u.pkey, u.prot) : v), r.pkrsAtEntry) >>> 0;
@@ -120,6 +104,7 @@ export function runPksScenario(design: Design, options: PksScenarioOptions = {})
   let updateKind: PksUpdateExceptionResult['kind'] | null = null;
   let timerRead: bigint | null = null;
   let unwind: Unwind | null = null;
+  let stackDiagram: StackDiagram | null = null;
 
   k.syscalls.set(NR_PKS_DEMO, () => {
     pksSetReadwrite(k.pks, PKS_KEY);
@@ -147,6 +132,7 @@ export function runPksScenario(design: Design, options: PksScenarioOptions = {})
     // What the unwinder finds from the stack alone, without the compiler's frame layouts.
     const call = nrt.innermost;
     if (call) unwind = unwindFromCall(k, call);
+    stackDiagram = stackDiagramNow(k, unwind);
   });
   k.injector.irq(LOCAL_TIMER_VECTOR, { atFunction: 'sys_pks_demo', when: 'boundary' });
   k.injector.nmi({ atFunction: 'exc_page_fault', when: 'boundary' });
@@ -162,7 +148,7 @@ export function runPksScenario(design: Design, options: PksScenarioOptions = {})
 
   const finished = k.log.finished;
   const entries: ScenarioEntry[] = finished.map((r) => ({
-    kind: r.kind, cFunction: r.cFunction, vector: r.vector,
+    kind: r.kind, cFunction: r.cFunction, vector: r.vector, regs: r.regs,
     pkrsAtEntry: r.pkrsAtEntry, pkrsAtHandler: r.pkrsAtHandler, pkrsOnReturn: r.pkrsOnReturn,
     pkrsExpected: expectedOnReturn(r),
   }));
@@ -177,12 +163,13 @@ export function runPksScenario(design: Design, options: PksScenarioOptions = {})
     entries,
     invariants: {
       'user-registers-restored': userRegisters(k, oops),
-      'pkrs-restored': pkrsRestored(entries, oops),
-      'handlers-default-pkrs': defaultPkrs(entries, oops),
+      'pkrs-restored': pkrsRestored({ design, entries, levels, update: updateKind, pkey: PKS_KEY, oops }),
+      'handlers-default-pkrs': defaultPkrs({ design, entries, levels, update: updateKind, pkey: PKS_KEY, oops }),
       'entry-state-balanced': balanced(k, oops),
     },
     injections: k.injector.fired,
     unwind,
+    stackDiagram,
     instructions: cpu.instructions,
     oops,
   };
@@ -209,23 +196,6 @@ function userRegisters(k: Kernel, oops: string | null): InvariantResult {
   return bad.length === 0
     ? { ok: true, detail: `back in user mode after the syscall; ${USER_REGS.length} callee-visible registers, rsp, cs intact, rax = 0` }
     : { ok: false, detail: bad.join(', ') };
-}
-
-function pkrsRestored(entries: readonly ScenarioEntry[], oops: string | null): InvariantResult {
-  if (oops) return { ok: false, detail: `oops: ${oops}` };
-  const bad = entries.filter((e) => e.pkrsOnReturn !== e.pkrsExpected);
-  const all = entries.map((e) => `${e.kind}: ${hex(e.pkrsAtEntry)} -> ${hex(e.pkrsOnReturn)}`).join('; ');
-  return bad.length === 0
-    ? { ok: true, detail: `every entry returned with the PKRS it interrupted (or the pks_update_exception result): ${all}` }
-    : { ok: false, detail: bad.map((e) => `${e.kind} returned with ${hex(e.pkrsOnReturn)}, expected ${hex(e.pkrsExpected)} (interrupted ${hex(e.pkrsAtEntry)})`).join('; ') };
-}
-
-function defaultPkrs(entries: readonly ScenarioEntry[], oops: string | null): InvariantResult {
-  const bad = entries.filter((e) => e.pkrsAtHandler !== PKS_INIT_VALUE);
-  const prefix = oops ? `oops: ${oops}; ` : '';
-  return bad.length === 0 && !oops
-    ? { ok: true, detail: `${entries.length} handlers started with PKS_INIT_VALUE ${hex(PKS_INIT_VALUE)}` }
-    : { ok: false, detail: prefix + bad.map((e) => `${e.kind} handler started with ${hex(e.pkrsAtHandler)}, not ${hex(PKS_INIT_VALUE)}`).join('; ') };
 }
 
 function balanced(k: Kernel, oops: string | null): InvariantResult {
