@@ -109,8 +109,11 @@ export class EntryLog {
   }
 
   pop(r: EntryRecord): void {
-    const i = this.active.lastIndexOf(r);
-    if (i >= 0) this.active.splice(i, 1);
+    if (this.active[this.active.length - 1] === r) this.active.pop();
+    else {
+      const i = this.active.lastIndexOf(r); // a task switched away from mid-entry finishes out of order
+      if (i >= 0) this.active.splice(i, 1);
+    }
     this.finished.push(r);
     this.finishedCount[r.kind]++;
     if (this.finished.length > FINISHED_KEPT) this.finished.splice(0, this.finished.length - FINISHED_KEPT / 2);

@@ -281,20 +281,7 @@ export class NativeRuntime {
     cpu.lo[RBP] = cpu.lo[RSP]!;
     cpu.hi[RBP] = cpu.hi[RSP]!;
     cpu.setRspNumber(frame - fn.locals);
-    const args = ARG_REGS.map((r) => [cpu.lo[r]!, cpu.hi[r]!] as const);
-    return {
-      fn,
-      frame,
-      locals: frame - fn.locals,
-      arg: (i) => {
-        const [lo, hi] = args[i] ?? [0, 0];
-        return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-      },
-      address: (i) => {
-        const [lo, hi] = args[i] ?? [0, 0];
-        return linearOf(hi, lo);
-      },
-    };
+    return new CallRecord(fn, frame, cpu.lo, cpu.hi);
   }
 
   /** `leave`: RSP = RBP (the frame); pop RBP. */
@@ -339,6 +326,22 @@ export class NativeRuntime {
     return (BigInt(cpu.readHi >>> 0) << 32n) | BigInt(lo >>> 0);
   }
 
+  /** Bits 63:32 of the last `read64Lo`. */
+  readHi = 0;
+
+  /** Reads 64 bits without a BigInt: returns bits 31:0 (an int32 pattern), leaves bits 63:32 in `readHi`. */
+  read64Lo(address: number): number {
+    const cpu = this.cpu;
+    let lo: number;
+    try {
+      lo = cpu.read64(address);
+    } catch {
+      lo = this.access(() => cpu.read64(address));
+    }
+    this.readHi = cpu.readHi;
+    return lo;
+  }
+
   write64(address: number, value: bigint | number): void {
     let lo: number;
     let hi: number;
@@ -359,7 +362,11 @@ export class NativeRuntime {
   }
 
   read32(address: number): number {
-    return this.access(() => this.cpu.read(address, 4) >>> 0);
+    try {
+      return this.cpu.read(address, 4) >>> 0; // the common case: no fault, no closure
+    } catch {
+      return this.access(() => this.cpu.read(address, 4) >>> 0);
+    }
   }
 
   write32(address: number, value: number): void {
@@ -460,7 +467,18 @@ export class NativeRuntime {
 
   private setRax(result: NativeResult): void {
     if (result === undefined) return;
-    this.setReg(RAX, typeof result === 'boolean' ? (result ? 1 : 0) : result);
+    const cpu = this.cpu;
+    if (typeof result === 'boolean') {
+      cpu.lo[RAX] = result ? 1 : 0;
+      cpu.hi[RAX] = 0;
+    } else if (typeof result === 'number' && Number.isSafeInteger(result)) {
+      // Sign-extended 64-bit value of a safe integer, without a BigInt.
+      const hi = Math.floor(result / TWO_32);
+      cpu.lo[RAX] = (result - hi * TWO_32) | 0;
+      cpu.hi[RAX] = hi | 0;
+    } else {
+      this.setReg(RAX, result);
+    }
   }
 
   private push64(value: number): void {
@@ -481,6 +499,55 @@ export class NativeRuntime {
     const v = linearOf(cpu.readHi, lo);
     cpu.setRspNumber(sp + 8);
     return v;
+  }
+}
+
+/** A call's frame and its argument registers as they were at the call (the body may clobber the registers). */
+class CallRecord implements NativeCall {
+  readonly locals: number;
+  // RDI RSI RDX RCX R8 R9 at the call, as int32 halves (plain fields: one allocation per call).
+  private readonly l0: number; private readonly h0: number;
+  private readonly l1: number; private readonly h1: number;
+  private readonly l2: number; private readonly h2: number;
+  private readonly l3: number; private readonly h3: number;
+  private readonly l4: number; private readonly h4: number;
+  private readonly l5: number; private readonly h5: number;
+
+  constructor(
+    readonly fn: NativeFunction,
+    readonly frame: number,
+    lo: ArrayLike<number>,
+    hi: ArrayLike<number>,
+  ) {
+    this.locals = frame - fn.locals;
+    this.l0 = lo[RDI]!; this.h0 = hi[RDI]!;
+    this.l1 = lo[RSI]!; this.h1 = hi[RSI]!;
+    this.l2 = lo[RDX]!; this.h2 = hi[RDX]!;
+    this.l3 = lo[RCX]!; this.h3 = hi[RCX]!;
+    this.l4 = lo[8]!; this.h4 = hi[8]!;
+    this.l5 = lo[9]!; this.h5 = hi[9]!;
+  }
+
+  private half(i: number): [number, number] {
+    switch (i) {
+      case 0: return [this.l0, this.h0];
+      case 1: return [this.l1, this.h1];
+      case 2: return [this.l2, this.h2];
+      case 3: return [this.l3, this.h3];
+      case 4: return [this.l4, this.h4];
+      case 5: return [this.l5, this.h5];
+      default: return [0, 0];
+    }
+  }
+
+  arg(i: number): bigint {
+    const [lo, hi] = this.half(i);
+    return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+  }
+
+  address(i: number): number {
+    const [lo, hi] = this.half(i);
+    return linearOf(hi, lo);
   }
 }
 

@@ -8,7 +8,7 @@ import { field } from '../../../abi/view.js';
 import type { EntryRegs } from '../../generic/index.js';
 import type { NativeRuntime } from './native.js';
 
-const IF = 1n << 9n;
+const IF = 1 << 9;
 
 export class PtRegs implements EntryRegs {
   constructor(
@@ -22,17 +22,27 @@ export class PtRegs implements EntryRegs {
     return this.rt.read64(this.address + field(this.layout, name).offset);
   }
 
+  /** Bits 31:0 of regs->name (an int32 pattern); bits 63:32 are left in `hi` (no BigInt on hot paths). */
+  lo(name: string): number {
+    const v = this.rt.read64Lo(this.address + field(this.layout, name).offset);
+    this.hi = this.rt.readHi;
+    return v;
+  }
+
+  /** Bits 63:32 of the last `lo` read. */
+  hi = 0;
+
   set(name: string, value: bigint | number): void {
     this.rt.write64(this.address + field(this.layout, name).offset, value);
   }
 
   /** user_mode(regs): (regs->cs & 3) != 0 (arch/x86/include/asm/ptrace.h). */
   userMode(): boolean {
-    return (this.get('cs') & 3n) !== 0n;
+    return (this.lo('cs') & 3) !== 0;
   }
 
   /** regs_irqs_disabled(regs): !(regs->flags & X86_EFLAGS_IF). */
   irqsDisabled(): boolean {
-    return (this.get('flags') & IF) === 0n;
+    return (this.lo('flags') & IF) === 0;
   }
 }

@@ -10,10 +10,11 @@ import type { PtRegs } from './regs.js';
 /** One system call: (regs) → return value for regs->ax; a call that might sleep returns a chain (generic/sleep.ts). */
 export type SyscallFn = (regs: PtRegs) => bigint | number | MaySleep<bigint | number>;
 
-/** TASK_SIZE_MAX with 4-level paging: (1 << 47) - PAGE_SIZE. */
-const TASK_SIZE_MAX = (1n << 47n) - 4096n;
-const X86_EFLAGS_TF = 1n << 8n;
-const X86_EFLAGS_RF = 1n << 16n;
+/** TASK_SIZE_MAX with 4-level paging: (1 << 47) - PAGE_SIZE, as its two 32-bit halves. */
+const TASK_SIZE_MAX_HI = 0x7fff;
+const TASK_SIZE_MAX_LO = 0xffff_f000;
+const X86_EFLAGS_TF = 1 << 8;
+const X86_EFLAGS_RF = 1 << 16;
 const ENOSYS = 38;
 
 /**
@@ -38,14 +39,21 @@ export function* doSyscall64(d: EntryDeps, table: ReadonlyMap<number, SyscallFn>
   return sysretAllowed(regs);
 }
 
-/** The checks entry_64.S/syscall_64.c make before choosing SYSRET over IRET. */
+/**
+ * The checks entry_64.S/syscall_64.c make before choosing SYSRET over IRET
+ * (read as 32-bit halves: this runs on every system call).
+ */
 export function sysretAllowed(regs: PtRegs): boolean {
-  const ip = regs.get('ip');
-  const flags = regs.get('flags');
-  return (
-    regs.get('cx') === ip && regs.get('r11') === flags &&
-    regs.get('cs') === BigInt(USER_CS) && regs.get('ss') === BigInt(USER_DS) &&
-    ip < TASK_SIZE_MAX &&
-    (flags & (X86_EFLAGS_TF | X86_EFLAGS_RF)) === 0n
-  );
+  const ipLo = regs.lo('ip');
+  const ipHi = regs.hi;
+  if (regs.lo('cx') !== ipLo || regs.hi !== ipHi) return false; // RCX == RIP
+  const flagsLo = regs.lo('flags');
+  const flagsHi = regs.hi;
+  if (regs.lo('r11') !== flagsLo || regs.hi !== flagsHi) return false; // R11 == RFLAGS
+  if (regs.lo('cs') !== USER_CS || regs.hi !== 0) return false;
+  if (regs.lo('ss') !== USER_DS || regs.hi !== 0) return false;
+  // ip < TASK_SIZE_MAX (unsigned; a kernel address has bit 63 set, so hi >>> 0 is large)
+  const hiU = ipHi >>> 0;
+  if (hiU > TASK_SIZE_MAX_HI || (hiU === TASK_SIZE_MAX_HI && ipLo >>> 0 >= TASK_SIZE_MAX_LO)) return false;
+  return (flagsLo & (X86_EFLAGS_TF | X86_EFLAGS_RF)) === 0;
 }
