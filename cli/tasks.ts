@@ -37,6 +37,12 @@ export function formatTasks(r: TasksRunResult): string {
   );
   out.push(`  WRMSR(IA32_PKRS) through the per-CPU cache: ${r.pkrsMsrWrites}`);
   out.push('  first switches: ' + r.firstSwitches.map((e) => `${e.from}→${e.to} (${e.via}, tick ${e.tick})`).join(', '));
+  for (const t of r.tasks) {
+    if (t.current) continue;
+    out.push('', `  kernel stack of ${t.name} (pid ${t.pid}), from its task_struct (thread.sp → inactive_task_frame), innermost first:`);
+    out.push(...t.stack.map((l) => `    ${l}`));
+  }
+  out.push('');
   out.push(r.violations.length === 0 ? '  entry state balanced: no lockdep/RCU/context-tracking findings' : `  FINDINGS: ${r.violations.join('; ')}`);
   return out.join('\n');
 }

@@ -38,6 +38,9 @@ describe('kentry tasks', () => {
     expect(r.stdout).toMatch(/swapper\/0\s+idle/);
     expect(r.stdout).toMatch(/kpks\s.*0x55555550/);
     expect(r.stdout).toMatch(/context switches \(schedule \d+, preempt_schedule_irq \d+, schedule_idle \d+\)/);
+    // Each task not running gets its kernel stack, unwound from its task_struct.
+    expect(r.stdout).toMatch(/kernel stack of swapper\/0 \(pid 0\)[^\n]*\n\s+not started yet/);
+    expect(r.stdout).toMatch(/pt_regs\s+IRQ[^\n]*interrupted/);
   });
 
   it.each([['--insns', 'lots'], ['--timer', '0'], ['--timer', '-5']])('%s %s: one line, exit 2', (flag, value) => {

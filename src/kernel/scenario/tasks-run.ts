@@ -10,6 +10,8 @@ import type { Design } from '../../design/build.js';
 import { UsageError } from '../../lib/errors.js';
 import { LOCAL_TIMER_VECTOR } from '../arch/x86/entry/symbols.js';
 import type { SwitchEvent, TaskKind } from '../arch/x86/sched.js';
+import { formatUnwind } from '../arch/x86/unwind.js';
+import { unwindSleepingTask } from '../arch/x86/unwind-task.js';
 import { KTHREAD_DATA, bootKernel } from '../boot.js';
 
 const USER_FS = 0x7000_0000_00;
@@ -55,6 +57,8 @@ export interface TaskReport {
   readonly pkrsAtTicks: readonly number[];
   /** Loop rounds (kthreads, from their guest counters) or system calls (the user task). */
   readonly work: number;
+  /** Its kernel stack as the unwinder finds it from task_struct (not for the running task), innermost first. */
+  readonly stack: readonly string[];
 }
 
 export interface TasksRunResult {
@@ -116,6 +120,7 @@ export function runTasks(design: Design, options: TasksRunOptions = {}): TasksRu
       threadPkrs: t.pks.pkrs >>> 0,
       pkrsAtTicks: [...(seen.get(t.pid) ?? [])].sort((a, b) => a - b),
       work: work(t.name),
+      stack: t === k.current ? [] : formatUnwind(unwindSleepingTask(k.platform, t.taskStruct)).trimEnd().split('\n'),
     })),
     firstSwitches: k.sched.log.slice(0, 8),
     violations: k.violations().map((v) => `${v.code}: ${v.message}`),

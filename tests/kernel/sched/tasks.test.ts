@@ -183,3 +183,38 @@ describe('context switch details (design extended)', () => {
     expect(k.sched.tasks.find((t) => t.name === 'kspin')!.switchIns).toBeGreaterThan(0);
   });
 });
+
+describe('the stacks of tasks that are not running (design aux)', () => {
+  const design = BUILTIN_DESIGNS.find((d) => d.name === 'aux')!;
+
+  it('unwinds each from its task_struct: through the switch frame to the pt_regs it was preempted or called from', async () => {
+    const { unwindSleepingTask } = await import('../../../src/kernel/arch/x86/unwind-task.js');
+    const { k } = bootTasks(design);
+    k.run(100_000);
+    const byName = (n: string) => k.sched.tasks.find((t) => t.name === n)!;
+    const idle = unwindSleepingTask(k.platform, byName('swapper/0').taskStruct);
+    expect(idle.frames).toEqual([]);
+    expect(idle.stopped).toMatch(/ret_from_fork_asm/);
+    for (const name of ['kspin', 'kpks', 'user']) {
+      const t = byName(name);
+      if (t === k.current) continue;
+      const u = unwindSleepingTask(k.platform, t.taskStruct);
+      // The innermost frame is the C function that called schedule(): common_interrupt (preempted)
+      // or do_syscall_64 (schedule at syscall exit), at its resume point.
+      const first = u.frames[0]!;
+      expect(first.kind).toBe('native');
+      expect(first.kind === 'native' && /^(common_interrupt|do_syscall_64)\+0x8$/.test(first.symbol)).toBe(true);
+      const regs = u.frames.find((f) => f.kind === 'pt_regs');
+      expect(regs).toBeDefined();
+      if (regs?.kind === 'pt_regs') {
+        expect(regs.cpl).toBe(name === 'user' ? 3 : 0);
+        if (name !== 'user') expect(regs.ipSymbol.startsWith(name === 'kspin' ? 'kthread_spin+' : 'kthread_pks+')).toBe(true);
+        // The saved PKRS is found through container_of from the stack alone (aux design).
+        if (regs.entry.kind === 'irq') {
+          expect(regs.pkrs.found).toBe(true);
+          if (regs.pkrs.found) expect(Number(regs.pkrs.value)).toBe(name === 'kpks' ? KEY1_RW : PKS_INIT_VALUE);
+        }
+      }
+    }
+  });
+});
