@@ -26,6 +26,7 @@ import { excPageFault } from './arch/x86/traps.js';
 import { KERNEL_DATA } from './arch/x86/memory-map.js';
 import { KernelOops, type NativeBody } from './arch/x86/native.js';
 import { writeLE } from '../lib/bytes.js';
+import { UsageError } from '../lib/errors.js';
 import { bootPlatform, type Platform } from './arch/x86/platform.js';
 import {
   corePksHardware, createPksKernel, pksRestorePtRegs, pksSavePtRegs, pksSetReadwrite, pksSetup,
@@ -92,6 +93,17 @@ export interface Kernel {
   readonly cFrames: ReadonlyMap<string, CFrameLayout>;
   /** What the C handlers share (for fault callbacks that call pks_update_exception). */
   readonly c: CEntryContext;
+}
+
+/** [start, end) of the entry-text routine at `label`: up to the next global label. */
+function routineRange(platform: Platform, label: string): readonly [number, number] {
+  const start = platform.symbols.get(label);
+  if (start === undefined || !/^[A-Za-z_]/.test(label)) throw new UsageError(`no entry-text routine named '${label}'`);
+  let end = Infinity;
+  for (const [name, a] of platform.symbols) {
+    if (a > start && a < end && /^[A-Za-z_]/.test(name)) end = a;
+  }
+  return [start, end];
 }
 
 /** A native body standing in until boot wires the real one (reaching it is a kernel bug). */
@@ -181,7 +193,7 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
   // The PKS-protected page of the demo: key 1, supervisor read/write (pks_mk_noaccess by default).
   space.mapNew(PKS_KEY1_PAGE, 4096, { writable: true, noExec: true, key: 1 });
   const log = new EntryLog();
-  const injector = new Injector(cpu);
+  const injector = new Injector(cpu, (label) => routineRange(platform, label));
   platform.native.clock = { fireDue: () => injector.fireDue(), nextStop: () => injector.nextInstructionStop() };
   if (options.timerEvery !== undefined) injector.every(LOCAL_TIMER_VECTOR, options.timerEvery);
   const irqHandlers = new Map<number, IrqHandler>();

@@ -15,13 +15,27 @@ export type InjectedEvent = { readonly kind: 'irq'; readonly vector: number } | 
 export type InjectionTrigger =
   | { readonly atInstruction: number }
   /** `when: 'start'`: as the body starts (its first instruction boundary); 'boundary': its nth boundary() (1-based, default 1). */
-  | { readonly atFunction: string; readonly when: 'start' | 'boundary'; readonly nth?: number };
+  | { readonly atFunction: string; readonly when: 'start' | 'boundary'; readonly nth?: number }
+  /**
+   * The nth instruction boundary (1-based, default 1) at which RIP lies in
+   * the entry-text routine `inStub` (from its label to the next global
+   * label), counted over its first visit only: the visit ends when control
+   * leaves the routine for anything but kernel C (a called native function
+   * returning into it continues the visit). While such a trigger waits, the
+   * kernel runs one instruction at a time.
+   */
+  | { readonly inStub: string; readonly nth?: number };
+
+/** [start, end) of an entry-text routine by label (the kernel resolves it from the assembled symbols). */
+export type StubRange = (label: string) => readonly [number, number];
 
 interface Pending {
   readonly event: InjectedEvent;
   readonly trigger: InjectionTrigger;
   seen: number;
   fired: boolean;
+  /** Stub triggers: the first visit to the routine is over (control left it for code other than kernel C). */
+  visitOver: boolean;
 }
 
 /** What was injected where (for reports). */
@@ -44,10 +58,24 @@ export class Injector {
   private readonly periodic: Periodic[] = [];
   readonly fired: InjectionRecord[] = [];
 
-  constructor(private readonly cpu: Cpu) {}
+  private readonly ranges = new Map<string, readonly [number, number]>();
+
+  constructor(
+    private readonly cpu: Cpu,
+    private readonly stubRange: StubRange = (label) => {
+      throw new InternalError(`no entry text to find ${label} in`);
+    },
+  ) {}
 
   schedule(event: InjectedEvent, trigger: InjectionTrigger): void {
-    this.pending.push({ event, trigger, seen: 0, fired: false });
+    if ('inStub' in trigger && !this.ranges.has(trigger.inStub)) this.ranges.set(trigger.inStub, this.stubRange(trigger.inStub));
+    this.pending.push({ event, trigger, seen: 0, fired: false, visitOver: false });
+  }
+
+  /** Whether a trigger waits for an instruction boundary inside a stub (the kernel then steps one instruction at a time). */
+  private stepping(): boolean {
+    for (const p of this.pending) if (!p.fired && !p.visitOver && 'inStub' in p.trigger) return true;
+    return false;
   }
 
   /** Interrupt `vector` (e.g. LOCAL_TIMER_VECTOR) at a trigger. */
@@ -76,6 +104,7 @@ export class Injector {
 
   /** The smallest instruction count at which an instruction trigger is still due, or Infinity. */
   nextInstructionStop(): number {
+    if (this.stepping()) return this.cpu.instructions + 1;
     let next = Infinity;
     for (const p of this.periodic) if (p.next < next) next = p.next;
     for (const p of this.pending) {
@@ -84,8 +113,9 @@ export class Injector {
     return next;
   }
 
-  /** Fires instruction triggers that are due at the CPU's current count. */
+  /** Fires instruction triggers that are due at the CPU's current count, and stub triggers at the current RIP. */
   fireDue(): void {
+    if (this.stepping()) this.stubBoundary();
     for (const p of this.periodic) {
       if (this.cpu.instructions < p.next) continue;
       // A tick that comes while the last is still pending merges with it, as an edge-triggered line would.
@@ -98,6 +128,36 @@ export class Injector {
         this.fire(p, `instruction ${p.trigger.atInstruction}`);
       }
     }
+  }
+
+  /** The CPU stands at an instruction boundary (RIP not yet executed): count it for every stub it lies in. */
+  private stubBoundary(): void {
+    const rip = this.cpu.rip;
+    if (this.lastBoundary === this.cpu.instructions && this.lastRip === rip) return; // the same boundary, seen again
+    this.lastBoundary = this.cpu.instructions;
+    this.lastRip = rip;
+    const inKernelC = rip >= this.cpu.hostcallStart && rip < this.cpu.hostcallEnd;
+    for (const p of this.pending) {
+      const t = p.trigger;
+      if (p.fired || p.visitOver || !('inStub' in t)) continue;
+      const [start, end] = this.ranges.get(t.inStub)!;
+      if (rip < start || rip >= end) {
+        if (p.seen > 0 && !inKernelC) p.visitOver = true;
+        continue;
+      }
+      p.seen++;
+      if (p.seen === (t.nth ?? 1)) this.fire(p, `${t.inStub}+0x${(rip - start).toString(16)} (boundary ${p.seen})`);
+    }
+  }
+
+  private lastBoundary = -1;
+  private lastRip = 0;
+
+  /** How many boundaries of stub triggers have been counted (a sweep stops when nth exceeds what a run reaches). */
+  stubBoundariesSeen(): number {
+    let n = 0;
+    for (const p of this.pending) if ('inStub' in p.trigger) n = Math.max(n, p.seen);
+    return n;
   }
 
   /** A native function's body starts (returns whether anything was made pending). */
