@@ -7,16 +7,16 @@
  * stack top and the deepest frame left out.
  */
 import { describe, expect, it } from 'vitest';
-import { BUILTIN_DESIGNS } from '../../design/registry.js';
-import { ptRegsFrame } from '../arch/x86/entry/index.js';
-import { compileCFrames } from '../arch/x86/kernel-c.js';
+import { BUILTIN_DESIGNS } from '../../../src/design/registry.js';
+import { ptRegsFrame } from '../../../src/kernel/arch/x86/entry/index.js';
+import { compileCFrames } from '../../../src/kernel/arch/x86/kernel-c.js';
 import {
   IST_STACKS, KERNEL_CS, THREAD_SIZE, USER_CS, USER_DS, istStackBottom, istStackTop, taskStackTop,
-} from '../arch/x86/memory-map.js';
-import { NATIVE_SLOT } from '../arch/x86/native.js';
-import { STATE_HANDLERS, bootKernel } from '../boot.js';
-import { runPksScenario } from './pks-demo.js';
-import type { StackDiagramLevel, StackWord } from './stack-diagram.js';
+} from '../../../src/kernel/arch/x86/memory-map.js';
+import { NATIVE_SLOT } from '../../../src/kernel/arch/x86/native.js';
+import { STATE_HANDLERS, bootKernel } from '../../../src/kernel/boot.js';
+import { runPksScenario } from '../../../src/kernel/scenario/pks-demo.js';
+import type { StackDiagramLevel, StackWord } from '../../../src/kernel/scenario/stack-diagram.js';
 
 const NMI_IST = IST_STACKS.find((s) => s.name === 'NMI')!.istIndex;
 
