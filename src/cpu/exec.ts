@@ -7,6 +7,7 @@
  * single-step traps, NMIs and interrupts at instruction boundaries; stop
  * with a `CpuExit` (STYLE.md §2.2 — the CPU never calls the kernel).
  */
+import { BLOCK_END, BLOCK_UNSAFE, MAX_BLOCK_INSNS, compileBlock, type Block, type BlockRole } from './blocks.js';
 import { CpuCore, VEC_DB, VEC_GP, VEC_NMI } from './core.js';
 import { OP_TOO_LONG, type DecodedInsn } from './decode/insn.js';
 import { assert } from '../lib/errors.js';
@@ -34,12 +35,18 @@ export type DecodeFn = (bytes: Uint8Array, offset: number, end: number, address:
 /** Picks the handler for a decoded (valid) instruction: its row's, or a specialised one (ops/fast.ts). */
 export type SelectFn = (insn: DecodedInsn) => Handler;
 
+/** Whether a handler may run inside a compiled block (blocks.ts), and whether it ends one. */
+export type BlockRoleFn = (handler: Handler) => BlockRole;
+
+/** Runs of an instruction by the interpreter before a block is compiled from it. */
+const BLOCK_THRESHOLD = 16;
+
 /**
  * Physical frames whose decodes are kept at once; when a new frame would
  * exceed it the whole cache is dropped (a program's hot code fits easily,
  * and memory stays bounded at about 64 KiB per frame).
  */
-const MAX_DECODED_FRAMES = 256;
+const MAX_DECODED_FRAMES = 128;
 const PAGE = 4096;
 /** The longest instruction (SDM Vol. 2 §2.3.11). */
 const MAX_INSN = 15;
@@ -107,6 +114,12 @@ export class Cpu extends CpuCore {
   private readonly decoded = new Map<number, DecodedFrame>();
   /** The handler of the instruction `fetch` returned last. */
   private handler: Handler = invalidInstruction;
+  /**
+   * Set (non-zero) when something a block's instruction did must end the
+   * block at once: a store dropped cached decodes. The run loop clears it
+   * before each block.
+   */
+  blockBreak = 0;
   /** Window for instructions that cross a page boundary. */
   private readonly window = new Uint8Array(MAX_INSN * 2);
 
@@ -114,6 +127,7 @@ export class Cpu extends CpuCore {
     mmu: Mmu,
     private readonly decode: DecodeFn,
     private readonly select: SelectFn,
+    private readonly blockRole: BlockRoleFn = () => BLOCK_UNSAFE,
   ) {
     super(mmu);
     // Self-modifying (or reloaded) code: a write to a frame with cached decodes drops them.
@@ -125,6 +139,7 @@ export class Cpu extends CpuCore {
     this.decoded.delete(frame);
     // The current code page may be that frame (code that writes its own page): look it up afresh.
     if (frame === this.codePhys) this.codePage = NaN;
+    this.blockBreak = 1;
   }
 
   /** HLT: stop the loop after this instruction (only at CPL 0; the handler checks). */
@@ -167,6 +182,17 @@ export class Cpu extends CpuCore {
         } else if (this.codeHasHostcalls && rip >= this.hostcallStart && rip < this.hostcallEnd) {
           return { kind: 'hostcall', address: rip };
         }
+        const block = this.codeBlocks[off];
+        if (block !== undefined) {
+          if (block !== null && block.address === rip && this.instructions + block.count <= end) {
+            this.blockBreak = 0;
+            block.run(this);
+            continue;
+          }
+        } else if ((this.codeHeat[off] = this.codeHeat[off]! + 1) >= BLOCK_THRESHOLD && !this.codeHasHostcalls) {
+          this.codeBlocks[off] = this.formBlock(rip, off);
+          continue;
+        }
         let insn = this.codeInsns[off];
         let handler: Handler;
         if (insn !== undefined && insn.address === rip) {
@@ -178,7 +204,8 @@ export class Cpu extends CpuCore {
         this.nextRip = rip + insn.length;
         handler(this, insn);
       } catch (e) {
-        const exit = this.onFault(e, rip);
+        // RIP is the instruction that faulted (a block sets it before each of its instructions).
+        const exit = this.onFault(e, this.rip);
         if (exit) return exit;
         continue;
       }
@@ -252,6 +279,10 @@ export class Cpu extends CpuCore {
   /** Decodes of the current code frame by offset (and their handlers). */
   private codeInsns: (DecodedInsn | undefined)[] = [];
   private codeHandlers: (Handler | undefined)[] = [];
+  /** Compiled blocks of the current code frame by offset of their first instruction (null: none can start there). */
+  private codeBlocks: (Block<Cpu> | null | undefined)[] = [];
+  /** Interpreted runs per offset of the current code frame, towards BLOCK_THRESHOLD. */
+  private codeHeat: Uint8Array = new Uint8Array(0);
 
   /** Translates `rip`'s page for fetching (may #PF) and makes its decodes current. */
   private enterCodePage(rip: number): void {
@@ -267,11 +298,18 @@ export class Cpu extends CpuCore {
     let d = this.decoded.get(phys);
     if (d === undefined) {
       if (this.decoded.size >= MAX_DECODED_FRAMES) this.decoded.clear();
-      d = { insns: new Array<DecodedInsn | undefined>(PAGE), handlers: new Array<Handler | undefined>(PAGE) };
+      d = {
+        insns: new Array<DecodedInsn | undefined>(PAGE),
+        handlers: new Array<Handler | undefined>(PAGE),
+        blocks: new Array<Block<Cpu> | null | undefined>(PAGE),
+        heat: new Uint8Array(PAGE),
+      };
       this.decoded.set(phys, d);
     }
     this.codeInsns = d.insns;
     this.codeHandlers = d.handlers;
+    this.codeBlocks = d.blocks;
+    this.codeHeat = d.heat;
   }
 
   /** The decoded instruction at `rip`, from the cache when its bytes are unchanged; its handler in `handler`. */
@@ -293,14 +331,53 @@ export class Cpu extends CpuCore {
   private decodeAt(rip: number, off: number): DecodedInsn {
     const frame = this.codeFrame;
     const insn = this.decode(frame, off, PAGE, rip) ?? this.decodeAcrossPages(frame, off, rip);
+    this.handler = this.remember(insn, off);
+    return insn;
+  }
+
+  /** Picks `insn`'s handler and caches both at `off` of the current code page when the instruction fits in it. */
+  private remember(insn: DecodedInsn, off: number): Handler {
     const handler = insn.op < 0 ? invalidInstruction : this.select(insn);
-    this.handler = handler;
     if (off + insn.length <= PAGE) {
       if (!this.mmu.phys.codeFrames.has(this.codePhys)) this.mmu.markCode(this.codePhys);
       this.codeInsns[off] = insn;
       this.codeHandlers[off] = handler;
     }
-    return insn;
+    return handler;
+  }
+
+  /**
+   * The block starting at `rip` (offset `off` of the current code page):
+   * block-safe instructions decoded ahead from the cache, up to an
+   * unconditional transfer, an unsafe or undecodable instruction, the end
+   * of the page or MAX_BLOCK_INSNS; null when fewer than two qualify.
+   * Decoding ahead has no effect but filling the cache.
+   */
+  private formBlock(rip: number, off: number): Block<Cpu> | null {
+    const insns: DecodedInsn[] = [];
+    const handlers: Handler[] = [];
+    const page = rip - off;
+    let o = off;
+    while (insns.length < MAX_BLOCK_INSNS && o < PAGE) {
+      let insn = this.codeInsns[o];
+      let handler: Handler;
+      if (insn !== undefined && insn.address === page + o) {
+        handler = this.codeHandlers[o]!;
+      } else {
+        const d = this.decode(this.codeFrame, o, PAGE, page + o);
+        if (d === null) break; // continues on the next page
+        insn = d;
+        handler = this.remember(insn, o);
+      }
+      if (insn.op < 0) break;
+      const role = this.blockRole(handler);
+      if (role === BLOCK_UNSAFE) break;
+      insns.push(insn);
+      handlers.push(handler);
+      o += insn.length;
+      if (role === BLOCK_END) break;
+    }
+    return insns.length < 2 ? null : compileBlock<Cpu>(insns, handlers);
   }
 
   /** Decodes an instruction that continues on the next page (fetching it may #PF there). */
@@ -386,6 +463,8 @@ export class Cpu extends CpuCore {
 interface DecodedFrame {
   readonly insns: (DecodedInsn | undefined)[];
   readonly handlers: (Handler | undefined)[];
+  readonly blocks: (Block<Cpu> | null | undefined)[];
+  readonly heat: Uint8Array;
 }
 
 const CAUSES = ['fault', 'trap', 'software', 'external', 'nmi'] as const;
