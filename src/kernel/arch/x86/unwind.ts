@@ -179,7 +179,7 @@ export function unwindKernelStack(target: UnwindTarget, start: UnwindStart, opts
     const fn = nativeName(p, pc);
     if (fn === null) {
       return stop(inEntryText(pc)
-        ? `interrupted inside entry text at ${symbolizeAddress(p, pc)} (kentry's assembly keeps no frame pointer)`
+        ? `interrupted inside kernel assembly at ${symbolizeAddress(p, pc)} (kentry's assembly keeps no frame pointer)`
         : `${symbolizeAddress(p, pc)} is not native kernel code`);
     }
     if ((pc - p.native.textBase) % NATIVE_SLOT === 0 && frames.length > 0) {
