@@ -37,7 +37,7 @@ describe('unwinding garbage', () => {
     const p = platform();
     expect(unwindKernelStack(p, { rbp: F, rip: 0x401000 }).stopped).toBe('unwind stopped: user 0x401000 is not native kernel code');
     expect(unwindKernelStack(p, { rbp: F, rip: p.symbols.get('error_entry')! }).stopped)
-      .toMatch(/^unwind stopped: interrupted inside entry text at error_entry\+0x0/);
+      .toMatch(/^unwind stopped: interrupted inside kernel assembly at error_entry\+0x0/);
     const u = unwindKernelStack(p, { rbp: F, rip: fn(p, 'do_syscall_64') }); // zeroed memory: returns to 0
     expect(u.stopped).toBe('unwind stopped: do_syscall_64 returns to user 0x0, outside kernel text');
   });
