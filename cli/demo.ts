@@ -12,17 +12,19 @@
  */
 import type { Design } from '../src/design/build.js';
 import { formatUnwind } from '../src/kernel/arch/x86/unwind.js';
-import { runPksScenario, type PksScenarioResult } from '../src/kernel/scenario/index.js';
+import { runPksScenario, type PksScenarioResult, type ScenarioInvariant } from '../src/kernel/scenario/index.js';
 import { formatEntryStack, formatStackDiagram } from './format.js';
 
 const hex = (v: number | null): string => (v === null ? '-' : '0x' + BigInt.asUintN(64, BigInt(v)).toString(16));
 const hex32 = (v: number | null): string => (v === null ? '-' : '0x' + (v >>> 0).toString(16).padStart(8, '0'));
 
-const INVARIANT_TEXT: Readonly<Record<string, string>> = {
+const INVARIANT_TEXT: Readonly<Record<ScenarioInvariant, string>> = {
   'user-registers-restored': 'the syscall returns to user mode with every register restored (§4.1)',
   'pkrs-restored': 'PKRS on return equals PKRS at interruption, unless pks_update_exception changed the saved copy (§4.2)',
   'handlers-default-pkrs': 'every handler runs with the default PKRS (§4.3)',
+  'unwinder-finds-pt-regs': 'the unwinder finds every pt_regs from the stack alone, innermost first; extensions via container_of (§4.4)',
   'entry-state-balanced': 'RCU / context tracking balanced: each exit_rcu entry is exited (§4.5)',
+  'stacks-in-bounds': 'every frame inside its stack; the NMI on its IST stack (§4.7)',
 };
 
 function table(rows: readonly (readonly string[])[]): string {
@@ -57,7 +59,7 @@ export function formatScenario(d: Design, r: PksScenarioResult): string {
   out.push('', '  invariants (DESIGN.md §4), checked on the way out:');
   for (const [name, res] of Object.entries(r.invariants)) {
     const [first, ...why] = res.detail.split('\n');
-    out.push(`    ${res.ok ? 'ok  ' : 'FAIL'}  ${INVARIANT_TEXT[name] ?? name}${res.ok ? '' : ` — ${first}`}`);
+    out.push(`    ${res.ok ? 'ok  ' : 'FAIL'}  ${INVARIANT_TEXT[name as ScenarioInvariant] ?? name}${res.ok ? '' : ` — ${first}`}`);
     if (!res.ok) out.push(...why.map((l) => `          ${l}`));
   }
   return out.join('\n');

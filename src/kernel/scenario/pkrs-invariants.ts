@@ -20,7 +20,9 @@ export type ScenarioInvariant =
   | 'user-registers-restored' // 1, for the syscall
   | 'pkrs-restored' // 2
   | 'handlers-default-pkrs' // 3
-  | 'entry-state-balanced'; // 5
+  | 'unwinder-finds-pt-regs' // 4
+  | 'entry-state-balanced' // 5
+  | 'stacks-in-bounds'; // 7
 
 /** One finished entry, in order of return. */
 export interface ScenarioEntry {

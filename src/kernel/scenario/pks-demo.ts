@@ -34,6 +34,7 @@ import { timerInterrupt } from '../arch/x86/irq.js';
 import { PKS_KEY1_PAGE, bootKernel, type BootOptions, type Kernel } from '../boot.js';
 import type { Design } from '../../design/build.js';
 import { levelsNow, type ScenarioLevel } from './levels.js';
+import { stacksInBounds, unwinderFindsAll } from './stack-invariants.js';
 import { unwindFromCall, type Unwind } from '../arch/x86/unwind.js';
 import { stackDiagramNow, type StackDiagram } from './stack-diagram.js';
 import {
@@ -137,7 +138,7 @@ export function runPksScenario(design: Design, options: PksScenarioOptions = {})
   k.injector.irq(LOCAL_TIMER_VECTOR, { atFunction: 'sys_pks_demo', when: 'boundary' });
   k.injector.nmi({ atFunction: 'exc_page_fault', when: 'boundary' });
 
-  k.startUser(USER_PROGRAM, 'pks-demo');
+  const userTask = k.startUser(USER_PROGRAM, 'pks-demo');
   let oops: string | null = null;
   try {
     runUntilSyscallDone(k, options.budget ?? 50_000);
@@ -165,7 +166,9 @@ export function runPksScenario(design: Design, options: PksScenarioOptions = {})
       'user-registers-restored': userRegisters(k, oops),
       'pkrs-restored': pkrsRestored({ design, entries, levels, update: updateKind, pkey: PKS_KEY, oops }),
       'handlers-default-pkrs': defaultPkrs({ design, entries, levels, update: updateKind, pkey: PKS_KEY, oops }),
+      'unwinder-finds-pt-regs': unwinderFindsAll(design, levels, unwind),
       'entry-state-balanced': balanced(k, oops),
+      'stacks-in-bounds': stacksInBounds(design, levels, userTask.stackTop),
     },
     injections: k.injector.fired,
     unwind,

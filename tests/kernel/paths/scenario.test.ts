@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { builtinDesign } from '../../../src/design/registry.js';
 import { PKS_INIT_VALUE } from '../../../src/kernel/arch/x86/pks.js';
-import { runPksScenario } from '../../../src/kernel/scenario/index.js';
+import type { PtRegs } from '../../../src/kernel/arch/x86/regs.js';
+import { runPksScenario, stacksInBounds, unwinderFindsAll } from '../../../src/kernel/scenario/index.js';
 
 const KEY1_OPEN = PKS_INIT_VALUE & ~(1 << 2);
 
@@ -68,6 +69,40 @@ describe('a broken variant', () => {
     const r = runPksScenario(builtinDesign('aux'), { archHooks: { archRestoreAuxPtRegs: () => undefined } });
     expect(r.invariants['pkrs-restored'].ok).toBe(false);
     expect(r.invariants['entry-state-balanced'].ok).toBe(true);
+  });
+
+  it('an exit hook that clobbers a user register fails invariant 1', () => {
+    const r = runPksScenario(builtinDesign('aux'), {
+      archHooks: { archExitToUserModePrepare: (regs) => (regs as PtRegs).set('r12', 0) },
+    });
+    expect(r.invariants['user-registers-restored'].ok).toBe(false);
+    expect(r.invariants['user-registers-restored'].detail).toContain('r12=0x0');
+  });
+
+  it('a save hook that does not load PKS_INIT_VALUE fails invariant 3 (the upstream hazard, made by hand)', () => {
+    const r = runPksScenario(builtinDesign('extended'), { archHooks: { archSaveAuxPtRegs: () => undefined } });
+    expect(r.invariants['handlers-default-pkrs'].ok).toBe(false);
+    expect(r.invariants['handlers-default-pkrs'].detail).toContain('handler started with 0x55555550');
+  });
+
+  it('a save hook that scribbles over exit_rcu (an extension layout overlapping the generic state) fails invariant 5', () => {
+    const r = runPksScenario(builtinDesign('extended'), {
+      archHooks: { archSaveAuxPtRegs: (_regs, store) => store.setExitRcu(true) },
+    });
+    expect(r.invariants['entry-state-balanced'].ok).toBe(false);
+  });
+
+  it('a lost frame pointer fails invariant 4; a frame outside its stack fails invariant 7', () => {
+    const design = builtinDesign('aux');
+    const r = runPksScenario(design);
+    expect(unwinderFindsAll(design, r.levels, r.unwind).ok).toBe(true);
+    // The same unwind with the #PF level's pt_regs frame missing (as when a saved RBP is corrupt).
+    const lossy = { ...r.unwind!, frames: r.unwind!.frames.filter((f) => !(f.kind === 'pt_regs' && f.entry.kind === 'exception')) };
+    expect(unwinderFindsAll(design, r.levels, lossy).ok).toBe(false);
+    // The task stack placed one page higher than the frames really are.
+    const top = r.levels[0]!.ptRegs + design.ptRegs.size;
+    expect(stacksInBounds(design, r.levels, top + 8).ok).toBe(true);
+    expect(stacksInBounds(design, r.levels, top - 0x1000).ok).toBe(false);
   });
 
   it('another compiler seed moves the state-ref copy, not the extension one', () => {
