@@ -130,6 +130,10 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
   };
   const cFrames = compileCFrames(design, STATE_HANDLERS, options.compilerSeed ?? 1);
   const c = (): CEntryContext => k().c;
+  // The C handlers, built once the kernel context exists (the first call).
+  let commonInterruptFn: NativeBody | undefined;
+  let excPageFaultFn: NativeBody | undefined;
+  let excNmiFn: NativeBody | undefined;
   let switchToFn: NativeBody | undefined;
   let scheduleTailFn: NativeBody | undefined;
   const switchTo = (): NativeBody => switchToFn ?? oopsBody('__switch_to');
@@ -145,9 +149,9 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
         endEntry(c(), rec);
         return sysret;
       },
-      common_interrupt: (rt, call) => commonInterrupt(c())(rt, call),
-      exc_page_fault: (rt, call) => excPageFault(c())(rt, call),
-      exc_nmi: (rt, call) => excNmi(c())(rt, call),
+      common_interrupt: (rt, call) => (commonInterruptFn ??= commonInterrupt(c()))(rt, call),
+      exc_page_fault: (rt, call) => (excPageFaultFn ??= excPageFault(c()))(rt, call),
+      exc_nmi: (rt, call) => (excNmiFn ??= excNmi(c()))(rt, call),
       __switch_to: (rt, call) => switchTo()(rt, call),
       schedule_tail: (rt, call) => scheduleTail()(rt, call),
       ct_cpuidle_enter: () => { k().entryCpu.ct.ctIdleEnter(); },

@@ -17,7 +17,7 @@
  *      V9 "mm/pkeys: Introduce pks_update_exception()" (reference §3.5);
  *      V3 06/10, Message-ID 20201106232908.364581-7-ira.weiny@intel.com
  */
-import { containerOf } from '../../../abi/layout.js';
+import { containerOf, type RecordLayout } from '../../../abi/layout.js';
 import { StructView } from '../../../abi/view.js';
 import { InternalError } from '../../../lib/errors.js';
 import { pksUpdateCurrent, pksWritePkrs, type PksKernel } from './pks-core.js';
@@ -54,6 +54,17 @@ export const STATE_REF_UNREACHABLE =
   'the PKRS copy is in irqentry_state_t, a local in the handler\'s C frame: pt_regs * does not lead to it ' +
   '(PKS V3 had to pass &irq_state down to do_kern_addr_fault)';
 
+const containerOffsets = new WeakMap<RecordLayout, Map<string, number>>();
+
+/** offsetof(type, member): what container_of subtracts (computed once per layout; this runs on every entry). */
+function containerOffset(layout: RecordLayout, member: string): number {
+  let m = containerOffsets.get(layout);
+  if (!m) containerOffsets.set(layout, (m = new Map()));
+  let off = m.get(member);
+  if (off === undefined) m.set(member, (off = Number(-containerOf(layout, member, 0n))));
+  return off;
+}
+
 /**
  * Resolves the design's PKRS slot for one entry. Pure address arithmetic:
  * no memory is touched.
@@ -68,7 +79,7 @@ export function pksSlotLocation(pks: PksKernel, frame: PksEntryFrame): PksSlotLo
       const ext = d.extension;
       if (!ext) throw new InternalError(`design ${d.name}: PKRS slot in an extension the design lacks`);
       // to_extended_pt_regs(regs) = container_of(regs, struct pt_regs_extended, pt_regs)
-      const base = Number(containerOf(ext.layout, ext.regsMember, BigInt(frame.regs)));
+      const base = frame.regs - containerOffset(ext.layout, ext.regsMember);
       view = new StructView(ext.layout, pks.memory, base);
       break;
     }
