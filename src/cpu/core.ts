@@ -209,6 +209,32 @@ export class CpuCore {
    * (SDM Vol. 3A §6.15 "#SS", Vol. 1 §3.3.7.1 canonical addressing).
    */
   effectiveAddress(insn: DecodedInsn): number {
+    const b = insn.base;
+    const seg = insn.segment;
+    if (b !== BASE_RIP && insn.addrSize === 8 && seg !== SEG_FS && seg !== SEG_GS) {
+      // The common form, in halves: lo gathers base.lo + index.lo * scale + disp.lo (< 2^36).
+      let lo = insn.disp >>> 0;
+      let hi = insn.dispHi;
+      if (b !== NO_REG) {
+        lo += this.lo[b]! >>> 0;
+        hi += this.hi[b]!;
+      }
+      const x = insn.index;
+      if (x !== NO_REG) {
+        lo += (this.lo[x]! >>> 0) * insn.scale;
+        hi += Math.imul(this.hi[x]!, insn.scale);
+      }
+      hi = (hi + ((lo / TWO_32) | 0)) | 0;
+      const vector = seg === SEG_SS ? VEC_SS : VEC_GP;
+      if ((hi << 16) >> 16 !== hi) this.fault(vector, 0);
+      this.endVector = vector;
+      return hi * TWO_32 + (lo >>> 0);
+    }
+    return this.effectiveAddressSlow(insn);
+  }
+
+  /** `effectiveAddress` for RIP-relative, 32-bit (67 prefix) and FS/GS-based operands. */
+  private effectiveAddressSlow(insn: DecodedInsn): number {
     let lo: number;
     let hi: number;
     const b = insn.base;

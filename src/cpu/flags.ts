@@ -106,6 +106,17 @@ export class Rflags {
     this.carryIn = carryIn;
   }
 
+  /**
+   * Records the result of AND/OR/XOR/TEST (`setLazy(LAZY_LOGIC, ...)`
+   * without the operands, which no flag of a logic result reads).
+   */
+  setLogic(size: number, res: number, resHi: number): void {
+    this.kind = LAZY_LOGIC;
+    this.size = size;
+    this.res = res;
+    this.resHi = resHi;
+  }
+
   cf(): boolean {
     switch (this.kind) {
       case LAZY_NONE:

@@ -115,7 +115,7 @@ import {
 } from './arch.js';
 import { PageFault } from './faults.js';
 import type { PhysMemory } from './phys-memory.js';
-import { DEFAULT_TLB_ENTRIES, HOST_LITTLE_ENDIAN, TLB_CODE, TLB_D, TLB_LARGE, TLB_PKEY_SHIFT, TLB_RW, TLB_US, TLB_XD, Tlb } from './tlb.js';
+import { DEFAULT_TLB_ENTRIES, HOST_LITTLE_ENDIAN, TLB_CODE, tlbSlot, TLB_D, TLB_LARGE, TLB_PKEY_SHIFT, TLB_RW, TLB_US, TLB_XD, Tlb } from './tlb.js';
 
 // Access kinds.
 export const ACCESS_READ = 0;
@@ -414,7 +414,7 @@ export class Mmu {
 
   /** TLB slot of a permitted translation of `la` (hot path). */
   private slot(la: number, kind: number, mode: number): number {
-    const s = (la >>> 12) & this.tMask;
+    const s = tlbSlot(la, this.tMask);
     if (this.tTags[s] === la - (la & 0xfff)) {
       const a = this.tAttrs[s]!;
       const ak = (kind << 2) | mode;
@@ -685,6 +685,8 @@ export class Mmu {
 
   /** Reads `len` bytes; every page is translated before any byte is copied. */
   readBytes(la: number, len: number, mode: AccessMode): Uint8Array {
+    const off = la & 0xfff;
+    if (len > 0 && off + len <= PAGE_SIZE_4K) return this.tBytes[this.slot(la, ACCESS_READ, mode)]!.slice(off, off + len);
     const out = new Uint8Array(len);
     const pages = this.translateRange(la, len, ACCESS_READ, mode);
     let done = 0;
@@ -698,6 +700,14 @@ export class Mmu {
 
   /** Writes `data`; every page is translated before any byte is written. */
   writeBytes(la: number, data: Uint8Array, mode: AccessMode): void {
+    const off = la & 0xfff;
+    const len = data.length;
+    if (len > 0 && off + len <= PAGE_SIZE_4K) {
+      const b = this.tBytes[this.slot(la, ACCESS_WRITE, mode)]!;
+      if (len <= 16) for (let i = 0; i < len; i++) b[off + i] = data[i]!;
+      else b.set(data, off);
+      return;
+    }
     const pages = this.translateRange(la, data.length, ACCESS_WRITE, mode);
     let done = 0;
     for (const [bytes, off] of pages) {

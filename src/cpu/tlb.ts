@@ -51,6 +51,18 @@ export const TLB_LARGE = 1 << 9;
  */
 export const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
+/**
+ * The slot of `la`'s page in a TLB of `mask + 1` entries: page-number bits
+ * folded with bits 31:22 of the address, so pages a multiple of 16 MiB
+ * apart — 0xffffffff81000000 (kernel text) and 0xfffffe0000000000 (the IDT
+ * in the CPU entry area), say — do not evict each other on every entry,
+ * while neighbouring pages still get neighbouring slots. Works for negative
+ * (upper-half) addresses: `>>>` takes their low 32 bits.
+ */
+export function tlbSlot(la: number, mask: number): number {
+  return ((la >>> 12) ^ (la >>> 22)) & mask;
+}
+
 /** Default entry count (power of two). */
 export const DEFAULT_TLB_ENTRIES = 4096;
 
@@ -93,18 +105,18 @@ export class Tlb {
 
   /** Slot for a linear address: low bits of its page number (works for negative addresses). */
   slotOf(la: number): number {
-    return (la >>> 12) & this.mask;
+    return tlbSlot(la, this.mask);
   }
 
   /** Slot holding `la`'s page, or -1. */
   lookup(la: number): number {
-    const s = (la >>> 12) & this.mask;
+    const s = tlbSlot(la, this.mask);
     return this.tags[s] === la - (la & 0xfff) ? s : -1;
   }
 
   /** Caches a translation of `la`'s 4-KiB page; returns its slot. */
   fill(la: number, frame: number, attr: number, bytes: Uint8Array): number {
-    const s = (la >>> 12) & this.mask;
+    const s = tlbSlot(la, this.mask);
     this.tags[s] = la - (la & 0xfff);
     this.frames[s] = frame;
     this.attrs[s] = attr;
@@ -122,12 +134,12 @@ export class Tlb {
    */
   invalidate(la: number): void {
     this.epoch++;
-    const s = (la >>> 12) & this.mask;
+    const s = tlbSlot(la, this.mask);
     if (this.tags[s] === la - (la & 0xfff)) this.tags[s] = NaN;
     const base2m = la - (la & 0x1f_ffff);
     for (let i = 0; i < 512; i++) {
       const p = base2m + i * 0x1000;
-      const t = (p >>> 12) & this.mask;
+      const t = tlbSlot(p, this.mask);
       if (this.tags[t] === p && (this.attrs[t]! & TLB_LARGE) !== 0) this.tags[t] = NaN;
     }
   }

@@ -10,7 +10,7 @@
 import { RSP } from '../core.js';
 import { BASE_RIP, MAP_PRIMARY, NO_REG, type DecodedInsn } from '../decode/insn.js';
 import type { Cpu, Handler } from '../exec.js';
-import { LAZY_ADD, LAZY_LOGIC, LAZY_SUB } from '../flags.js';
+import { LAZY_ADD, LAZY_SUB } from '../flags.js';
 import type { OpRow } from '../optable.js';
 
 const TWO_32 = 4294967296;
@@ -43,7 +43,7 @@ function sub64(cpu: Cpu, d: number, b: number, bh: number, store: boolean): void
 }
 
 function logic64(cpu: Cpu, d: number, lo: number, hi: number, store: boolean): void {
-  cpu.flags.setLazy(LAZY_LOGIC, 8, 0, 0, 0, 0, lo, hi);
+  cpu.flags.setLogic(8, lo, hi);
   if (store) {
     cpu.lo[d] = lo;
     cpu.hi[d] = hi;
@@ -70,7 +70,7 @@ function sub32(cpu: Cpu, d: number, b: number, store: boolean): void {
 }
 
 function logic32(cpu: Cpu, d: number, r: number, store: boolean): void {
-  cpu.flags.setLazy(LAZY_LOGIC, 4, 0, 0, 0, 0, r, 0);
+  cpu.flags.setLogic(4, r, 0);
   if (store) {
     cpu.lo[d] = r;
     cpu.hi[d] = 0;
