@@ -2,7 +2,10 @@
  * A small benchmark harness: each benchmark is a function that does a batch
  * of work and says how many operations it did; the harness repeats it for
  * a fixed wall-clock budget after a warm-up and reports operations/second.
- * Results are single-run figures on this machine, printed with the Node
+ * The budget is split into rounds measured separately and the median
+ * round's rate is the figure (a round slowed by a neighbour process or a
+ * major GC moves it less than a mean); every round's rate is kept.
+ * Results are single-process figures on this machine, printed with the Node
  * version so numbers from different runs can be told apart.
  */
 export interface Benchmark {
@@ -22,25 +25,48 @@ export interface Benchmark {
 export interface BenchResult {
   readonly name: string;
   readonly unit: string;
+  /** Operations over all rounds. */
   readonly ops: number;
+  /** Seconds measured over all rounds. */
   readonly seconds: number;
+  /** The median round's operations per second. */
   readonly opsPerSecond: number;
+  /** Each round's operations per second, in order. */
+  readonly rounds: readonly number[];
 }
 
-export function runBenchmark(b: Benchmark, budgetSeconds: number): BenchResult {
+/** Rounds the budget is split into (each at least one batch). */
+export const DEFAULT_ROUNDS = 5;
+
+export function runBenchmark(b: Benchmark, budgetSeconds: number, rounds = DEFAULT_ROUNDS): BenchResult {
   const batch = b.setup();
   const warmEnd = performance.now() + (b.warmupSeconds ?? 0.2) * 1000;
   while (performance.now() < warmEnd) batch();
   let ops = 0;
-  const start = performance.now();
-  const end = start + budgetSeconds * 1000;
-  let now = start;
-  while (now < end) {
-    ops += batch();
-    now = performance.now();
+  let seconds = 0;
+  const rates: number[] = [];
+  const roundMs = (budgetSeconds * 1000) / rounds;
+  for (let r = 0; r < rounds; r++) {
+    let n = 0;
+    const start = performance.now();
+    const end = start + roundMs;
+    let now = start;
+    while (now < end) {
+      n += batch();
+      now = performance.now();
+    }
+    const s = (now - start) / 1000;
+    ops += n;
+    seconds += s;
+    rates.push(n / s);
   }
-  const seconds = (now - start) / 1000;
-  return { name: b.name, unit: b.unit, ops, seconds, opsPerSecond: ops / seconds };
+  return { name: b.name, unit: b.unit, ops, seconds, opsPerSecond: median(rates), rounds: rates };
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 export function formatRate(perSecond: number): string {
