@@ -12,6 +12,7 @@ import { BASE_RIP, MAP_PRIMARY, NO_REG, type DecodedInsn } from '../decode/insn.
 import type { Cpu, Handler } from '../exec.js';
 import { LAZY_ADD, LAZY_SUB } from '../flags.js';
 import type { OpRow } from '../optable.js';
+import { isPlainShiftOfReg, opShiftReg1, opShiftRegImm } from './shift.js';
 
 const TWO_32 = 4294967296;
 
@@ -226,6 +227,7 @@ export function specialize(row: OpRow, i: DecodedInsn): Handler | null {
   if (op < 0x40 && (op & 7) === 1 && reg) return aluReg((op >> 3) & 7, size, SHAPE_RR);
   if (op < 0x40 && (op & 7) === 3 && reg) return aluReg((op >> 3) & 7, size, SHAPE_GR);
   if ((op === 0x81 || op === 0x83) && reg) return aluReg(i.regOp, size, SHAPE_RI);
+  if ((op === 0xc1 || op === 0xd1) && isPlainShiftOfReg(i)) return op === 0xc1 ? opShiftRegImm : opShiftReg1;
   switch (row.name) {
     case 'mov_Ev_Gv': return reg ? (size === 8 ? movRR64 : movRR32) : size === 8 ? storeMG64 : storeMG32;
     case 'mov_Gv_Ev': return reg ? (size === 8 ? movGR64 : movGR32) : size === 8 ? loadGM64 : loadGM32;

@@ -301,6 +301,42 @@ export function opShiftEI(cpu: Cpu, insn: DecodedInsn): void {
   group2(cpu, insn, 'imm');
 }
 
+/**
+ * SHL/SHR/SAR (and SAL) of a 64- or 32-bit register by imm8 (C1) or by 1
+ * (D1): what `group2` computes for that form, with the operand kind and
+ * count fixed (ops/fast.ts picks these at decode time). Not for rotates.
+ */
+function shiftRegBy(cpu: Cpu, insn: DecodedInsn, raw: number): void {
+  const r = insn.rm;
+  const lo = cpu.lo[r]!;
+  if (insn.opSize === 8) {
+    const count = raw & 0x3f;
+    if (count === 0) return;
+    cpu.lo[r] = shift64(insn.regOp, lo, cpu.hi[r]!, count, 0);
+    cpu.hi[r] = resultHi;
+  } else {
+    const count = raw & 0x1f;
+    cpu.hi[r] = 0; // a 32-bit register operand is written (zero-extending) even when the count is 0
+    if (count === 0) return;
+    cpu.lo[r] = shiftSmall(insn.regOp, lo, 32, count, 0);
+  }
+  setStatus(cpu, resultFlags);
+}
+
+export function opShiftRegImm(cpu: Cpu, insn: DecodedInsn): void {
+  shiftRegBy(cpu, insn, insn.immLo);
+}
+
+export function opShiftReg1(cpu: Cpu, insn: DecodedInsn): void {
+  shiftRegBy(cpu, insn, 1);
+}
+
+/** Whether `opShiftRegImm` / `opShiftReg1` apply: a shift (not a rotate) of a 32/64-bit register. */
+export function isPlainShiftOfReg(insn: DecodedInsn): boolean {
+  const op = insn.regOp;
+  return insn.mod === 3 && (insn.opSize === 8 || insn.opSize === 4) && (op === SHL || op === SHR || op === SAL || op === SAR);
+}
+
 /** D2/D3 /digit: by CL. */
 export function opShiftECl(cpu: Cpu, insn: DecodedInsn): void {
   group2(cpu, insn, 'cl');
