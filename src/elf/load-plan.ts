@@ -22,7 +22,7 @@ export interface LoadSegment {
   readonly vaddr: number;
   readonly memsz: number;
   readonly filesz: number;
-  /** p_offset: where `bytes` starts in the file. */
+  /** p_offset: where `bytes` starts in the file (unchecked, as in Linux, when filesz is 0). */
   readonly offset: number;
   /** p_align as written (informational: Linux only uses it to align a PIE). */
   readonly align: number;

@@ -8,15 +8,17 @@ export const PHDR_WIDTH: Readonly<Record<keyof typeof PHDR, Width>> = { type: 4,
 
 export function put(bytes: Uint8Array, at: number, width: Width, value: bigint): void {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (at + width > bytes.length) return;
+  if (at < 0 || at + width > bytes.length) return;
   if (width === 1) v.setUint8(at, Number(BigInt.asUintN(8, value)));
   else if (width === 2) v.setUint16(at, Number(BigInt.asUintN(16, value)), true);
   else if (width === 4) v.setUint32(at, Number(BigInt.asUintN(32, value)), true);
   else v.setBigUint64(at, BigInt.asUintN(64, value), true);
 }
 
+/** Reads a field; 0 when it lies past the end (a truncated mutant). */
 export function get(bytes: Uint8Array, at: number, width: Width): bigint {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (at < 0 || at + width > bytes.length) return 0n;
   if (width === 1) return BigInt(v.getUint8(at));
   if (width === 2) return BigInt(v.getUint16(at, true));
   if (width === 4) return BigInt(v.getUint32(at, true));
