@@ -108,7 +108,8 @@ export function buildInitialStack(input: InitialStackInput): InitialStack {
   const envp = input.envp.map((s, i) => cString(s, `envp[${i}]`));
   const execfn = cString(input.execfn, 'the program path');
   const strings = [...argv, ...envp].reduce((n, s) => n + s.length, 0);
-  if (strings + (argv.length + envp.length) * 8 > ARG_SPACE) {
+  // bprm_stack_limits() runs before the path is copied, so it counts too.
+  if (strings + execfn.length + (argv.length + envp.length) * 8 > ARG_SPACE) {
     throw new UsageError(`argument list too long (E2BIG: argv and envp need over ${ARG_SPACE} bytes)`);
   }
 
