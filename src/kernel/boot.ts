@@ -12,7 +12,7 @@ import { linearStore } from '../cpu/linear-store.js';
 import type { Design } from '../design/build.js';
 import {
   PREEMPT_OFFSET, checkEntryCpu, createEntryCpu, createEntryDeps, needResched,
-  type ArchEntryHooks, type EntryCpu, type EntryDeps, type EntryViolation, type IrqControl,
+  type ArchEntryHooks, type EntryCpu, type EntryDeps, type EntryViolation, type IrqControl, type MaySleep,
 } from './generic/index.js';
 import { LOCAL_TIMER_VECTOR } from './arch/x86/entry/symbols.js';
 import { Injector } from './arch/x86/inject.js';
@@ -22,7 +22,7 @@ import {
   type CEntryContext, type CFrameLayout, type IrqHandler, type NmiHandler,
 } from './arch/x86/kernel-c.js';
 import { excNmi } from './arch/x86/nmi.js';
-import { excPageFault } from './arch/x86/traps.js';
+import { USER_TRAPS, excPageFault, userTrap } from './arch/x86/traps.js';
 import { KERNEL_DATA } from './arch/x86/memory-map.js';
 import { KernelOops, type NativeBody } from './arch/x86/native.js';
 import { writeLE } from '../lib/bytes.js';
@@ -34,6 +34,7 @@ import {
 } from './arch/x86/pks.js';
 import { newTask, scheduleTailBody, spawnKernelThread, startSwitch, switchToBody } from './arch/x86/process.js';
 import { Scheduler, type Task } from './arch/x86/sched.js';
+import { archDoSignalOrRestart, doGroupExit } from './arch/x86/signal.js';
 import { PtRegs } from './arch/x86/regs.js';
 import { startUserTask } from './arch/x86/user-task.js';
 import { doSyscall64, type SyscallFn } from './arch/x86/syscall64.js';
@@ -41,14 +42,19 @@ import { doSyscall64, type SyscallFn } from './arch/x86/syscall64.js';
 /** x86-64 syscall numbers (reference §7). */
 export const NR_sched_yield = 24;
 export const NR_getpid = 39;
+export const NR_exit = 60;
+export const NR_exit_group = 231;
 
 /** A kernel data page mapped with PKS key 1 at boot (PKS_INIT_VALUE: access-disabled by default). */
 export const PKS_KEY1_PAGE = KERNEL_DATA + 0x10_0000;
 
 /** The C handlers whose frames hold an irqentry_state_t local (where the design has one). */
-export const STATE_HANDLERS = ['common_interrupt', 'exc_page_fault', 'exc_nmi'] as const;
+export const STATE_HANDLERS: readonly string[] = ['common_interrupt', 'exc_page_fault', 'exc_nmi', ...USER_TRAPS.map((t) => t.cFunction)];
 
 export type { Task } from './arch/x86/sched.js';
+
+/** Why Kernel.run returned: the CPU's exit, or a task died (its `exit` says how). */
+export type KernelExit = CpuExit | { readonly kind: 'task-exit'; readonly task: Task };
 
 /** Guest data of the built-in kthreads: kthread_spin's counter, then kthread_pks' counter and page pointer. */
 export const KTHREAD_DATA = KERNEL_DATA + 0x100;
@@ -78,7 +84,9 @@ export interface Kernel {
   /** Maps `source` (AT&T) as a user program and makes it the current task, in user mode. */
   startUser(source: string, name?: string): Task;
   /** Runs until `budget` instructions retired, or an exit the kernel does not handle (halt). */
-  run(budget: number): CpuExit;
+  run(budget: number): KernelExit;
+  /** Tasks that have died (exit_group or a fatal signal), in order. */
+  readonly exited: readonly Task[];
   /** Generic entry code's balance and WARN checks (DESIGN.md §4 invariant 5). */
   violations(): EntryViolation[];
   /** Kernel entries running now (innermost last) and finished ones. */
@@ -152,6 +160,10 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
       common_interrupt: (rt, call) => (commonInterruptFn ??= commonInterrupt(c()))(rt, call),
       exc_page_fault: (rt, call) => (excPageFaultFn ??= excPageFault(c()))(rt, call),
       exc_nmi: (rt, call) => (excNmiFn ??= excNmi(c()))(rt, call),
+      ...Object.fromEntries(USER_TRAPS.map((t) => {
+        let body: NativeBody | undefined;
+        return [t.cFunction, ((rt, call) => (body ??= userTrap(c(), t))(rt, call)) satisfies NativeBody];
+      })),
       __switch_to: (rt, call) => switchTo()(rt, call),
       schedule_tail: (rt, call) => scheduleTail()(rt, call),
       ct_cpuidle_enter: () => { k().entryCpu.ct.ctIdleEnter(); },
@@ -191,6 +203,7 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
       archRestoreAuxPtRegs: (regs, store) => {
         pksRestorePtRegs(pks, { regs: regs.address, ...stateOf(store) });
       },
+      archDoSignalOrRestart: () => archDoSignalOrRestart(sched, noteExit),
       ...options.archHooks,
     },
   });
@@ -203,6 +216,12 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
   const irqHandlers = new Map<number, IrqHandler>();
   const nmiHandlers: NmiHandler[] = [];
 
+  const exited: Task[] = [];
+  const newlyExited: Task[] = [];
+  const noteExit = (t: Task): void => {
+    exited.push(t);
+    newlyExited.push(t);
+  };
   // Tasks: the idle task (pid 0, "swapper") runs cpu_idle_loop when nothing else can run.
   const symbol = (name: string): number => {
     const a = platform.symbols.get(name);
@@ -224,7 +243,15 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
   switchToFn = switchToBody(platform, sched, pks, () => {});
   scheduleTailFn = scheduleTailBody(sched, () => entryCpu.preempt.sub(PREEMPT_OFFSET));
   platform.native.onSuspend = (request) => startSwitch(platform, request);
+  /** sys_exit_group(code): the status is code & 0xff; never returns to user mode. */
+  function* exitSyscall(regs: PtRegs): MaySleep<number> {
+    yield* doGroupExit(sched, sched.current, { kind: 'exited', code: Number(regs.get('di') & 0xffn) }, noteExit);
+    throw new KernelOops('a dead task was scheduled again');
+  }
   const syscalls = new Map<number, SyscallFn>([
+    // exit and exit_group: one task per process here, so both end it (do_exit / do_group_exit).
+    [NR_exit, exitSyscall],
+    [NR_exit_group, exitSyscall],
     [NR_getpid, () => k().current.pid],
     // do_sched_yield: give way to the next runnable task; returns 0.
     [NR_sched_yield, function* schedYield() {
@@ -263,15 +290,21 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
         if (exit.kind === 'budget') continue;
         if (exit.kind !== 'hostcall') return exit;
         platform.native.dispatch(exit.address);
+        const died = newlyExited.shift();
+        if (died) return { kind: 'task-exit', task: died };
       }
     },
+    exited,
     violations: () => checkEntryCpu(entryCpu),
     log,
     injector,
     irqHandlers,
     nmiHandlers,
     cFrames,
-    c: { design, deps, pks, cpu, log, injector, frames: cFrames, irqHandlers, nmiHandlers, tick: () => sched.tick() },
+    c: {
+      design, deps, pks, cpu, log, injector, frames: cFrames, irqHandlers, nmiHandlers,
+      tick: () => sched.tick(), currentTask: () => sched.current,
+    },
   };
   irqHandlers.set(LOCAL_TIMER_VECTOR, timerInterrupt(kernel.c));
   return kernel;

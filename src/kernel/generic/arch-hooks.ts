@@ -7,6 +7,7 @@
  * these hooks and the EntryStateStore.
  */
 import type { EntryRegs } from './regs.js';
+import type { MaybeSleeping } from './sleep.js';
 import type { EntryStateStore } from './state-store.js';
 import { _TIF_NOTIFY_SIGNAL, _TIF_SIGPENDING } from './work.js';
 import type { EntryTask } from './task.js';
@@ -74,7 +75,7 @@ export interface ArchEntryHooks {
    * the loop runs again.
    * @kernel kernel/entry/common.c arch_do_signal_or_restart
    */
-  archDoSignalOrRestart(regs: EntryRegs, task: EntryTask): void;
+  archDoSignalOrRestart(regs: EntryRegs, task: EntryTask): MaybeSleeping;
 
   /**
    * on_thread_stack(): DEBUG_ENTRY's check before preempting an interrupted
@@ -99,6 +100,6 @@ export const DEFAULT_ARCH_HOOKS: ArchEntryHooks = {
   archExitToUserModeWork: () => {},
   archExitToUserModePrepare: () => {},
   archExitToUserMode: () => {},
-  archDoSignalOrRestart: (_regs, task) => task.flags.clear(_TIF_SIGPENDING | _TIF_NOTIFY_SIGNAL),
+  archDoSignalOrRestart: (_regs, task) => { task.flags.clear(_TIF_SIGPENDING | _TIF_NOTIFY_SIGNAL); },
   onThreadStack: () => true,
 };

@@ -92,7 +92,7 @@ export function* exitToUserModeLoop(d: EntryDeps, regs: EntryRegs, tiWork: numbe
     }
     if (tiWork & (_TIF_SIGPENDING | _TIF_NOTIFY_SIGNAL)) {
       traceStep(d, 'arch_do_signal_or_restart');
-      d.hooks.archDoSignalOrRestart(regs, task);
+      yield* sleepIn(d.hooks.archDoSignalOrRestart(regs, task)); // a fatal signal never comes back
     }
     if (tiWork & _TIF_NOTIFY_RESUME) {
       traceStep(d, 'resume_user_mode_work');

@@ -9,7 +9,7 @@
 import type { Design } from '../../design/build.js';
 import { UsageError } from '../../lib/errors.js';
 import { LOCAL_TIMER_VECTOR } from '../arch/x86/entry/symbols.js';
-import type { SwitchEvent, TaskKind } from '../arch/x86/sched.js';
+import type { SwitchEvent, Task, TaskKind } from '../arch/x86/sched.js';
 import { formatUnwind } from '../arch/x86/unwind.js';
 import { unwindSleepingTask } from '../arch/x86/unwind-task.js';
 import { KTHREAD_DATA, bootKernel } from '../boot.js';
@@ -48,7 +48,7 @@ export interface TaskReport {
   readonly pid: number;
   readonly name: string;
   readonly kind: TaskKind;
-  readonly state: 'running' | 'sleeping';
+  readonly state: Task['state'];
   readonly current: boolean;
   readonly switchIns: number;
   /** thread.pkrs now. */

@@ -13,6 +13,7 @@ import type { Injector } from './inject.js';
 import type { NativeCall, NativeRuntime } from './native.js';
 import type { PksKernel } from './pks.js';
 import type { PtRegs } from './regs.js';
+import type { Task } from './sched.js';
 import { mulberry32 } from '../../../lib/prng.js';
 
 /** Bytes of other locals the "compiler" may put around irqentry_state_t. */
@@ -65,7 +66,7 @@ export function entryStore(design: Design, rt: NativeRuntime, regs: number, stat
 }
 
 /** Kinds of kernel entry the model's handlers record. */
-export type EntryKind = 'syscall' | 'irq' | 'page-fault' | 'nmi';
+export type EntryKind = 'syscall' | 'irq' | 'page-fault' | 'nmi' | 'exception';
 
 /** One kernel entry while (and after) its C handler runs. */
 export interface EntryRecord {
@@ -101,7 +102,7 @@ export class EntryLog {
   readonly active: EntryRecord[] = [];
   readonly finished: EntryRecord[] = [];
   /** Every finished entry, by kind (including those no longer kept in `finished`). */
-  readonly finishedCount: Record<EntryKind, number> = { syscall: 0, irq: 0, 'page-fault': 0, nmi: 0 };
+  readonly finishedCount: Record<EntryKind, number> = { syscall: 0, irq: 0, 'page-fault': 0, nmi: 0, exception: 0 };
 
   push(r: EntryRecord): EntryRecord {
     this.active.push(r);
@@ -150,6 +151,8 @@ export interface CEntryContext {
   readonly nmiHandlers: NmiHandler[];
   /** The scheduler's timer tick (sched_tick: wake sleepers, resched_curr). */
   readonly tick: () => void;
+  /** `current` as the arch knows it (signals are queued on it). */
+  readonly currentTask: () => Task;
 }
 
 /** The CPU's PKRS MSR now. */

@@ -24,6 +24,9 @@ function kaddr(unsigned: bigint): number {
 
 export const PAGE_SIZE = 0x1000;
 
+/** TASK_SIZE_MAX with 4-level paging: (1 << 47) - PAGE_SIZE (arch/x86/include/asm/page_64_types.h). */
+export const TASK_SIZE_MAX = 2 ** 47 - 0x1000;
+
 export const USER_TEXT = 0x40_0000;
 export const USER_DATA = 0x60_0000;
 export const USER_STACK_TOP = 0x7fff_ffff_f000;

@@ -30,6 +30,7 @@ import { RAX, RBP, RCX, RDI, RDX, RSI, RSP, linearOf } from '../../../cpu/core.j
 import type { Cpu } from '../../../cpu/exec.js';
 import type { CpuExit } from '../../../cpu/exits.js';
 import { CpuFault } from '../../../cpu/faults.js';
+import { AC } from '../../../cpu/flags.js';
 import { InternalError, KentryError } from '../../../lib/errors.js';
 
 const TWO_32 = 4294967296;
@@ -86,6 +87,9 @@ export class KernelOops extends KentryError {
     this.name = 'KernelOops';
   }
 }
+
+/** Thrown through a user-access section when its fixup ran (never escapes userAccess). */
+class UaccessFixup extends Error {}
 
 /** Handles a CPU exit that is not a native call (a halt, a triple fault); returns false to stop. */
 export type ExitHandler = (exit: CpuExit) => boolean;
@@ -311,7 +315,51 @@ export class NativeRuntime {
         if (!(e instanceof CpuFault)) throw e;
         if (attempt >= MAX_RETRIES) throw new KernelOops(`native access keeps faulting: ${e.message}`);
         this.nested((resume) => this.cpu.raiseAt(e, resume));
+        if (this.fixup?.faulted) throw new UaccessFixup();
       }
+    }
+  }
+
+  /** Set while a user-access section runs: its faults have an exception-table fixup. */
+  private fixup: { faulted: boolean } | null = null;
+
+  /**
+   * search_exception_tables(regs->ip) + fixup_exception for the model: true
+   * when the faulting kernel access is inside a user-access section, which
+   * the #PF handler then leaves through its fixup (the access ends with
+   * -EFAULT) instead of an oops.
+   * @kernel arch/x86/mm/extable.c fixup_exception
+   */
+  takeFixup(): boolean {
+    if (!this.fixup) return false;
+    this.fixup.faulted = true;
+    return true;
+  }
+
+  /**
+   * user_access_begin() … user_access_end(): STAC (RFLAGS.AC, so SMAP lets
+   * supervisor accesses reach user pages), `body`, CLAC. A fault in `body`
+   * is delivered as a real #PF; its handler finds the fixup (`takeFixup`)
+   * and returns, and the section ends with null (-EFAULT) instead of a
+   * retry.
+   * @kernel arch/x86/include/asm/uaccess.h user_access_begin, __get_user_asm (_ASM_EXTABLE_UA)
+   */
+  userAccess<T>(body: () => T): T | null {
+    const cpu = this.cpu;
+    const outer = this.fixup;
+    const hadAc = (cpu.flags.raw & AC) !== 0;
+    this.fixup = { faulted: false };
+    cpu.flags.raw |= AC; // stac
+    cpu.updateDataMode();
+    try {
+      return body();
+    } catch (e) {
+      if (e instanceof UaccessFixup) return null;
+      throw e;
+    } finally {
+      this.fixup = outer;
+      if (!hadAc) cpu.flags.raw &= ~AC; // clac
+      cpu.updateDataMode();
     }
   }
 

@@ -53,6 +53,8 @@ export function newTask(platform: Platform, pid: number, name: string, kind: Tas
     state: 'running',
     wakeAt: 0,
     switchIns: 0,
+    pendingSignals: [],
+    exit: null,
   };
   kernelView(platform, TASK_LAYOUT, taskStructAddress).set('pid', pid);
   return task;

@@ -36,12 +36,31 @@ export interface Task {
   readonly stackTop: number;
   /** Guest address of its task_struct (thread.sp lives there: TASK_threadsp). */
   readonly taskStruct: number;
-  /** TASK_RUNNING, or sleeping until tick `wakeAt`. */
-  state: 'running' | 'sleeping';
+  /** TASK_RUNNING, sleeping until tick `wakeAt`, or dead (exited; never runs again). */
+  state: 'running' | 'sleeping' | 'dead';
+  /** Signals sent and not yet delivered, in order of sending. */
+  readonly pendingSignals: PendingSignal[];
+  /** How it ended, once dead. */
+  exit: TaskExit | null;
   wakeAt: number;
   /** Times the scheduler switched to it. */
   switchIns: number;
 }
+
+/** A signal waiting for delivery (the parts of siginfo the model keeps). */
+export interface PendingSignal {
+  readonly sig: number;
+  readonly code: number;
+  /** si_addr for faults. */
+  readonly addr: number;
+  /** Raised by the task's own fault (force_sig_fault): delivered before other pending signals. */
+  readonly synchronous: boolean;
+}
+
+/** How a task ended: exit_group(code), or killed by a signal's default action. */
+export type TaskExit =
+  | { readonly kind: 'exited'; readonly code: number }
+  | { readonly kind: 'killed'; readonly signal: number; readonly coreDumped: boolean; readonly code: number; readonly addr: number };
 
 /** What schedule() yields: the arch switch from `prev` to `next` (process.ts starts it in guest code). */
 export class SwitchRequest {

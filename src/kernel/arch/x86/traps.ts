@@ -10,6 +10,10 @@ import { beginEntry, cBoundary, currentPkrs, endEntry, type CEntryContext } from
 import { KernelOops, type NativeBody } from './native.js';
 import { pksHandleKeyFault, pksUpdateException, type PksUpdateExceptionResult } from './pks.js';
 import { PtRegs } from './regs.js';
+import { forceSigFault } from './signal.js';
+import {
+  FPE_INTDIV, ILL_ILLOPN, SEGV_ACCERR, SEGV_MAPERR, SEGV_PKUERR, SIGBUS, SIGFPE, SIGILL, SIGSEGV, SIGTRAP, SI_KERNEL, TRAP_TRACE,
+} from '../../../abi/signal-numbers.js';
 
 /** arch/x86/include/asm/trap_pf.h (reference §3.1). */
 export const X86_PF_PROT = 1 << 0;
@@ -21,12 +25,17 @@ export const X86_PF_PK = 1 << 5;
  * exc_page_fault(regs, error_code):
  * 1. address = read_cr2() (first: a nested fault would overwrite CR2);
  * 2. state = irqentry_enter(regs);
- * 3. handle_page_fault: a kernel address (fault_in_kernel_space: the upper
- *    half) goes to do_kern_addr_fault — with X86_PF_PK, pks_handle_key_fault;
- *    handled: return, and the access is retried after the IRET. Then one
- *    instruction boundary (where an injected NMI lands in the demo);
- *    otherwise (and for user addresses, until M4): an oops;
- * 4. irqentry_exit(regs, state).
+ * 3. handle_page_fault:
+ *    - from user mode (do_user_addr_fault): every user page the model has
+ *      is mapped when its mapping is made, so a fault is a bad access:
+ *      SIGSEGV with SEGV_PKUERR (PK), SEGV_ACCERR (present) or SEGV_MAPERR;
+ *    - kernel mode, user address: only a user-access section may fault
+ *      there; its exception-table fixup ends it with -EFAULT; else an oops;
+ *    - kernel address (do_kern_addr_fault): with X86_PF_PK,
+ *      pks_handle_key_fault; handled: return, and the access is retried
+ *      after the IRET. Then one instruction boundary (where an injected NMI
+ *      lands in the demo). Anything else is an oops;
+ * 4. irqentry_exit(regs, state) — a queued signal is delivered on the way out.
  */
 export function excPageFault(ctx: CEntryContext): NativeBody {
   return function* excPageFaultBody(rt, call) {
@@ -37,19 +46,78 @@ export function excPageFault(ctx: CEntryContext): NativeBody {
     const store = rec.store!;
     irqentryEnter(ctx.deps, regs, store);
     rec.pkrsAtHandler = currentPkrs(ctx);
-    const where = `#PF at 0x${BigInt.asUintN(64, BigInt(address)).toString(16)} error_code 0x${errorCode.toString(16)} ` +
+    const where = () => `#PF at 0x${BigInt.asUintN(64, BigInt(address)).toString(16)} error_code 0x${errorCode.toString(16)} ` +
       `ip 0x${regs.get('ip').toString(16)}`;
-    if (address >= 0) throw new KernelOops(`unhandled user-address page fault (signals are M4): ${where}`);
-    if ((errorCode & X86_PF_PK) === 0) throw new KernelOops(`BUG: unable to handle page fault: ${where}`);
-    const r = pksHandleKeyFault(ctx.pks, rec.regs, errorCode, address);
-    if (!r.handled) {
-      throw new KernelOops(`PKS fault not handled (key ${r.key ?? 'unknown'}, callback ${r.callbackCalled ? 'refused' : 'none'}): ${where}`);
+    if (regs.userMode()) {
+      const code = errorCode & X86_PF_PK ? SEGV_PKUERR : errorCode & X86_PF_PROT ? SEGV_ACCERR : SEGV_MAPERR;
+      forceSigFault(ctx.currentTask(), SIGSEGV, code, address);
+    } else if (address >= 0) {
+      if (!rt.takeFixup()) throw new KernelOops(`BUG: kernel access to a user address outside a user-access section: ${where()}`);
+    } else {
+      if ((errorCode & X86_PF_PK) === 0) throw new KernelOops(`BUG: unable to handle page fault: ${where()}`);
+      const r = pksHandleKeyFault(ctx.pks, rec.regs, errorCode, address);
+      if (!r.handled) {
+        throw new KernelOops(`PKS fault not handled (key ${r.key ?? 'unknown'}, callback ${r.callbackCalled ? 'refused' : 'none'}): ${where()}`);
+      }
+      cBoundary(ctx, rt, 'exc_page_fault');
     }
-    cBoundary(ctx, rt, 'exc_page_fault');
     yield* irqentryExit(ctx.deps, regs, store);
     endEntry(ctx, rec);
   };
 }
+
+/** What a trap from user mode raises. */
+export interface UserTrap {
+  readonly cFunction: string;
+  readonly vector: number;
+  readonly sig: number;
+  readonly code: number;
+  /** si_addr: the faulting instruction (error_get_trap_addr) or none. */
+  readonly addr: 'ip' | 'none';
+}
+
+/**
+ * The C side of the exceptions that, from user mode, become a signal
+ * (do_error_trap / do_trap → force_sig_fault): irqentry_enter, the signal
+ * queued on current, irqentry_exit (which delivers it). From kernel mode
+ * each is a kernel bug here (die(): an oops).
+ * @kernel arch/x86/kernel/traps.c do_error_trap, do_trap, exc_general_protection, do_int3_user
+ */
+export function userTrap(ctx: CEntryContext, t: UserTrap): NativeBody {
+  return function* userTrapBody(rt, call) {
+    const rec = beginEntry(ctx, rt, call, 'exception', t.cFunction, t.vector);
+    const regs = new PtRegs(rt, ctx.design.ptRegs, rec.regs);
+    const store = rec.store!;
+    irqentryEnter(ctx.deps, regs, store);
+    rec.pkrsAtHandler = currentPkrs(ctx);
+    if (!regs.userMode()) {
+      throw new KernelOops(`${t.cFunction} in kernel mode at ip 0x${regs.get('ip').toString(16)} (die)`);
+    }
+    const ip = Number(BigInt.asIntN(64, regs.get('ip')));
+    forceSigFault(ctx.currentTask(), t.sig, t.code, t.addr === 'ip' ? ip : 0);
+    yield* irqentryExit(ctx.deps, regs, store);
+    endEntry(ctx, rec);
+  };
+}
+
+/**
+ * The user-mode signal of each exception the model raises (reference §8 for
+ * ud2, hlt, int N, int3, single-step; arch/x86/kernel/traps.c for the rest).
+ */
+export const USER_TRAPS: readonly UserTrap[] = [
+  { cFunction: 'exc_divide_error', vector: 0, sig: SIGFPE, code: FPE_INTDIV, addr: 'ip' },
+  { cFunction: 'noist_exc_debug', vector: 1, sig: SIGTRAP, code: TRAP_TRACE, addr: 'ip' },
+  { cFunction: 'exc_int3', vector: 3, sig: SIGTRAP, code: SI_KERNEL, addr: 'none' },
+  { cFunction: 'exc_overflow', vector: 4, sig: SIGSEGV, code: SI_KERNEL, addr: 'none' },
+  { cFunction: 'exc_bounds', vector: 5, sig: SIGSEGV, code: SI_KERNEL, addr: 'none' },
+  { cFunction: 'exc_invalid_op', vector: 6, sig: SIGILL, code: ILL_ILLOPN, addr: 'ip' },
+  { cFunction: 'exc_coprocessor_error', vector: 16, sig: SIGFPE, code: 0, addr: 'ip' },
+  { cFunction: 'exc_segment_not_present', vector: 11, sig: SIGBUS, code: 0, addr: 'none' },
+  { cFunction: 'exc_stack_segment', vector: 12, sig: SIGBUS, code: 0, addr: 'none' },
+  { cFunction: 'exc_general_protection', vector: 13, sig: SIGSEGV, code: SI_KERNEL, addr: 'none' },
+  { cFunction: 'exc_alignment_check', vector: 17, sig: SIGBUS, code: 1 /* BUS_ADRALN */, addr: 'ip' },
+  { cFunction: 'exc_simd_coprocessor_error', vector: 19, sig: SIGFPE, code: 0, addr: 'ip' },
+];
 
 /**
  * pks_update_exception(regs, pkey, prot) for a fault callback, noting on

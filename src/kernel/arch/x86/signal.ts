@@ -1,0 +1,63 @@
+/**
+ * Signals on x86, as far as the model goes so far: a fault raises a
+ * synchronous signal (force_sig_fault), and on the way back to user mode
+ * arch_do_signal_or_restart → get_signal takes it. No handler can be
+ * installed yet (rt_sigaction comes with the signal frames), so every
+ * signal takes its default action: ignored, or the whole process ends
+ * (do_group_exit), with a core dump for the core-dumping ones.
+ * @kernel arch/x86/kernel/signal.c arch_do_signal_or_restart, kernel/signal.c get_signal, force_sig_fault, do_group_exit
+ */
+import { CORE_DUMPING, IGNORED_BY_DEFAULT } from '../../../abi/signal-numbers.js';
+import { _TIF_NOTIFY_SIGNAL, _TIF_SIGPENDING, type MaySleep } from '../../generic/index.js';
+import type { PendingSignal, Scheduler, Task, TaskExit } from './sched.js';
+
+/** force_sig_fault(sig, code, addr) on `task` (the current one): queue it and ask for delivery on the way out. */
+export function forceSigFault(task: Task, sig: number, code: number, addr: number): void {
+  task.pendingSignals.push({ sig, code, addr, synchronous: true });
+  task.entry.flags.set(_TIF_SIGPENDING);
+}
+
+/** send_signal for a signal from elsewhere (kill, a timer). */
+export function sendSignal(task: Task, sig: number, code: number): void {
+  if (task.pendingSignals.some((p) => p.sig === sig && !p.synchronous)) return; // a standard signal is queued once
+  task.pendingSignals.push({ sig, code, addr: 0, synchronous: false });
+  task.entry.flags.set(_TIF_SIGPENDING);
+}
+
+/** dequeue_synchronous_signal, then the lowest-numbered pending signal (next_signal). */
+function dequeue(task: Task): PendingSignal | undefined {
+  let i = task.pendingSignals.findIndex((p) => p.synchronous);
+  if (i < 0) {
+    let best = -1;
+    task.pendingSignals.forEach((p, j) => {
+      if (best < 0 || p.sig < task.pendingSignals[best]!.sig) best = j;
+    });
+    i = best;
+  }
+  return i < 0 ? undefined : task.pendingSignals.splice(i, 1)[0];
+}
+
+/**
+ * arch_do_signal_or_restart(regs): get_signal; with no handler installed the
+ * default action applies — ignore, or do_group_exit(), which never
+ * returns: the task is dead and schedule() switches away for good.
+ */
+export function* archDoSignalOrRestart(sched: Scheduler, onExit: (t: Task) => void): MaySleep {
+  const task = sched.current;
+  task.entry.flags.clear(_TIF_SIGPENDING | _TIF_NOTIFY_SIGNAL);
+  for (let s = dequeue(task); s; s = dequeue(task)) {
+    if (IGNORED_BY_DEFAULT.has(s.sig)) continue;
+    yield* doGroupExit(sched, task, {
+      kind: 'killed', signal: s.sig, coreDumped: CORE_DUMPING.has(s.sig), code: s.code, addr: s.addr,
+    }, onExit);
+  }
+}
+
+/** do_group_exit / do_exit: the task is dead, its parent (the kernel's caller) is told, and it schedules away forever. */
+export function* doGroupExit(sched: Scheduler, task: Task, exit: TaskExit, onExit: (t: Task) => void): MaySleep {
+  task.exit = exit;
+  task.state = 'dead';
+  task.pendingSignals.length = 0;
+  onExit(task);
+  yield* sched.schedule();
+}
