@@ -316,8 +316,12 @@ export class Mmu {
   /** The key registers in effect: zero (no restriction) unless CR4.PKE/PKS and IA-32e paging. */
   private recomputeKeys(): void {
     const ia32e = (this.cr0Value & CR0_PG) !== 0 && (this.eferValue & EFER_LMA) !== 0;
-    this.pkruEff = ia32e && (this.cr4Value & CR4_PKE) !== 0 ? this.pkruValue : 0;
-    this.pkrsEff = ia32e && (this.cr4Value & CR4_PKS) !== 0 ? this.pkrsValue : 0;
+    const pkru = ia32e && (this.cr4Value & CR4_PKE) !== 0 ? this.pkruValue : 0;
+    const pkrs = ia32e && (this.cr4Value & CR4_PKS) !== 0 ? this.pkrsValue : 0;
+    // Rights changed: translations cached outside the TLB are checked again (tlb.ts `epoch`).
+    if (pkru !== this.pkruEff || pkrs !== this.pkrsEff) this.tlb.epoch++;
+    this.pkruEff = pkru;
+    this.pkrsEff = pkrs;
   }
 
   /** INVLPG: drops the TLB entries for `la`'s page, whatever its size. */
@@ -387,6 +391,7 @@ export class Mmu {
    */
   markCode(frame: number): void {
     this.phys.codeFrames.add(frame);
+    this.tlb.epoch++; // writes to it must take the slow path from now on, including cached ones
     const t = this.tlb;
     for (let s = 0; s < t.size; s++) if (t.frames[s] === frame && !Number.isNaN(t.tags[s])) t.attrs[s]! |= TLB_CODE;
   }
@@ -410,6 +415,15 @@ export class Mmu {
     const s = this.slot(la, ACCESS_FETCH, mode);
     this.fetchPhys = this.tlb.frames[s]! + (la & 0xfff);
     return this.tBytes[s]!;
+  }
+
+  /**
+   * The words of `la`'s frame when the TLB holds `la`'s page, else null.
+   * No rights check: for a caller whose access there just succeeded.
+   */
+  cachedWords(la: number): Int32Array | null {
+    const s = tlbSlot(la, this.tMask);
+    return this.tTags[s] === la - (la & 0xfff) ? this.tWords[s]! : null;
   }
 
   /** TLB slot of a permitted translation of `la` (hot path). */

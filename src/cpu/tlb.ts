@@ -84,9 +84,12 @@ export class Tlb {
   hits = 0;
   misses = 0;
   /**
-   * Bumped by every invalidation and by rights changes (the MMU calls
-   * `bumpEpoch`), so a consumer that cached a translation outside the TLB
-   * (the run loop's current code page) knows when to translate again.
+   * Bumped by every fill, invalidation and flush, and by the MMU on rights
+   * changes (paging controls, effective PKRU/PKRS) and when a frame starts
+   * holding cached decodes, so a consumer that cached a translation outside
+   * the TLB (the run loop's current code page, the CPU's hot data page)
+   * knows when to translate again: an unchanged epoch means every entry it
+   * saw is still there with the same rights.
    */
   epoch = 0;
 
@@ -116,6 +119,7 @@ export class Tlb {
 
   /** Caches a translation of `la`'s 4-KiB page; returns its slot. */
   fill(la: number, frame: number, attr: number, bytes: Uint8Array): number {
+    this.epoch++; // an eviction, or new rights or frame for a page
     const s = tlbSlot(la, this.mask);
     this.tags[s] = la - (la & 0xfff);
     this.frames[s] = frame;
