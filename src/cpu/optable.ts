@@ -402,6 +402,11 @@ const SPECS: readonly RowSpec[] = [
   { mnemonic: 'movaps', map: T, opcode: 0x29, pfx: 'none', form: 'Wx,Vx', size: 'x' },
   { mnemonic: 'movups', map: T, opcode: 0x10, pfx: 'none', form: 'Vx,Wx', size: 'x' },
   { mnemonic: 'movups', map: T, opcode: 0x11, pfx: 'none', form: 'Wx,Vx', size: 'x' },
+  // The double-precision spellings move the same 128 bits (compilers emit them for double vectors).
+  { mnemonic: 'movapd', map: T, opcode: 0x28, pfx: '66', form: 'Vx,Wx', size: 'x' },
+  { mnemonic: 'movapd', map: T, opcode: 0x29, pfx: '66', form: 'Wx,Vx', size: 'x' },
+  { mnemonic: 'movupd', map: T, opcode: 0x10, pfx: '66', form: 'Vx,Wx', size: 'x' },
+  { mnemonic: 'movupd', map: T, opcode: 0x11, pfx: '66', form: 'Wx,Vx', size: 'x' },
   { mnemonic: 'movss', map: T, opcode: 0x10, pfx: 'F3', form: 'Vx,Wd', size: 'd' },
   { mnemonic: 'movss', map: T, opcode: 0x11, pfx: 'F3', form: 'Wd,Vx', size: 'd' },
   { mnemonic: 'movsd', map: T, opcode: 0x10, pfx: 'F2', form: 'Vx,Wq', size: 'q' },

@@ -21,6 +21,7 @@ export const SSE_HANDLERS: Readonly<Record<string, Handler>> = {
   // moves
   movd: mov.opMovd, movq: mov.opMovq,
   movdqa: mov.opMovAligned, movaps: mov.opMovAligned, movdqu: mov.opMovUnaligned, movups: mov.opMovUnaligned,
+  movapd: mov.opMovAligned, movupd: mov.opMovUnaligned,
   movss: mov.opMovss, movsd: mov.opMovsd,
   movlps: mov.opMovLowHigh, movhps: mov.opMovLowHigh, movlpd: mov.opMovLowHigh, movhpd: mov.opMovLowHigh,
   movhlps: mov.opMovhlps, movlhps: mov.opMovlhps, pmovmskb: mov.opPmovmskb,

@@ -63,6 +63,8 @@ const moveForms: SseForm[] = [
   'movaps %xmm2, %xmm1', 'movaps (%rdi), %xmm1', 'movaps %xmm1, 16(%rdi)', 'movaps 1(%rdi), %xmm1',
   'movdqu %xmm2, %xmm1', 'movdqu 3(%rdi), %xmm1', 'movdqu %xmm1, 5(%rdi)',
   'movups %xmm2, %xmm1', 'movups 7(%rdi), %xmm1', 'movups %xmm1, 9(%rdi)',
+  'movapd %xmm2, %xmm1', 'movapd (%rdi), %xmm1', 'movapd %xmm1, 16(%rdi)', 'movapd 8(%rdi), %xmm1',
+  'movupd %xmm2, %xmm1', 'movupd 3(%rdi), %xmm1', 'movupd %xmm1, 5(%rdi)',
   'movss %xmm2, %xmm1', 'movss (%rdi), %xmm1', 'movss %xmm1, 2(%rdi)',
   'movsd %xmm2, %xmm1', 'movsd (%rdi), %xmm1', 'movsd %xmm1, 2(%rdi)',
   'movlps (%rdi), %xmm1', 'movlps %xmm1, 3(%rdi)', 'movhps (%rdi), %xmm1', 'movhps %xmm1, 3(%rdi)',
