@@ -16,6 +16,7 @@ import { loadDesign } from './design-arg.js';
 import { demoJson, formatComparison, formatScenario, runDemo } from './demo.js';
 import { formatDesigns, formatLayout } from './format.js';
 import { formatTasks } from './tasks.js';
+import { runProgram } from './run.js';
 import { runTasks } from '../src/kernel/scenario/tasks-run.js';
 
 const EXIT_USAGE = 2;
@@ -82,6 +83,19 @@ function buildProgram(): Command {
     });
 
   program
+    .command('run')
+    .description('run a static x86-64 Linux program on the modelled kernel; exit status is the program\'s (128 + signal if killed)')
+    .argument('<program>', 'a static ELF64 x86-64 executable')
+    .argument('[args...]', 'its arguments (put -- before them)')
+    .option('--design <name|file.json>', `a built-in design (${designNames}) or a DesignSpec JSON file`, DEFAULT_DESIGN)
+    .option('--max-insns <n>', 'stop after this many guest instructions (exit 124)', '10000000000')
+    .action((prog: string, args: string[], opts: { design: string; maxInsns: string }) => {
+      const r = runProgram(loadDesign(opts.design), prog, args, integerArg('--max-insns', opts.maxInsns));
+      if (r.message) process.stderr.write(r.message + '\n');
+      runStatus = r.status;
+    });
+
+  program
     .command('tasks')
     .description('the idle task, two kernel threads and a user task sharing the CPU on a timer: context switches, per-thread PKRS')
     .option('--design <name|file.json>', `a built-in design (${designNames}) or a DesignSpec JSON file`, DEFAULT_DESIGN)
@@ -136,10 +150,13 @@ function buildProgram(): Command {
   return program;
 }
 
+/** The exit status `kentry run` hands back (the guest's). */
+let runStatus = 0;
+
 function main(argv: readonly string[]): number {
   try {
     buildProgram().parse(argv as string[]);
-    return 0;
+    return runStatus;
   } catch (e) {
     if (e instanceof CommanderError) {
       // help and version exit 0; commander already printed its one-line error.

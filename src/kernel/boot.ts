@@ -83,6 +83,10 @@ export interface Kernel {
   readonly sched: Scheduler;
   /** Maps `source` (AT&T) as a user program and makes it the current task, in user mode. */
   startUser(source: string, name?: string): Task;
+  /** A fresh pid. */
+  allocPid(): number;
+  /** Makes a new task the current one (its CPU state is the caller's to set: it enters user mode next). */
+  adopt(task: Task): void;
   /** Runs until `budget` instructions retired, or an exit the kernel does not handle (halt). */
   run(budget: number): KernelExit;
   /** Tasks that have died (exit_group or a fatal signal), in order. */
@@ -275,10 +279,14 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
       const pid = nextPid++;
       const task = newTask(platform, pid, name, 'user');
       startUserTask(platform, source, pid);
+      this.adopt(task);
+      return task;
+    },
+    allocPid: () => nextPid++,
+    adopt(task) {
       sched.add(task);
       sched.current = task;
       pks.current = task.pks;
-      return task;
     },
     run(budget) {
       const end = cpu.instructions + budget;

@@ -23,22 +23,45 @@ export function publishStackTop(platform: Platform, stackTop: number): void {
 
 /** Maps and loads `source` for task `pid`, enters user mode at its first instruction; returns the kernel stack top. */
 export function startUserTask(platform: Platform, source: string, pid: number): number {
-  const { cpu, space, phys } = platform;
+  const { space, phys } = platform;
   const code = assemble(source, { origin: USER_TEXT }).bytes;
   phys.writeBytes(space.mapNew(USER_TEXT, Math.ceil(code.length / 4096) * 4096 || 4096, { user: true }), code);
   space.mapNew(USER_STACK_TOP - USER_STACK_SIZE, USER_STACK_SIZE, { user: true, writable: true, noExec: true });
-  space.mapNew(taskStackBottom(pid), THREAD_SIZE, { writable: true, noExec: true });
-  const stackTop = taskStackTop(pid);
-  publishStackTop(platform, stackTop);
-  // As the return-to-user path leaves the CPU: user GS base loaded, the kernel's in KERNEL_GS_BASE.
+  const stackTop = mapTaskStack(platform, pid);
+  enterUserMode(platform, USER_TEXT, USER_STACK_TOP, stackTop, false);
+  return stackTop;
+}
+
+/** Maps task `pid`'s THREAD_SIZE kernel stack; returns its top. */
+export function mapTaskStack(platform: Platform, pid: number): number {
+  platform.space.mapNew(taskStackBottom(pid), THREAD_SIZE, { writable: true, noExec: true });
+  return taskStackTop(pid);
+}
+
+/**
+ * Leaves for user mode at `rip` with `rsp`, as the first return to user
+ * mode would: the task's kernel stack published (top_of_stack, TSS.RSP0),
+ * the user GS base loaded with the kernel's in KERNEL_GS_BASE, CS/SS user,
+ * RFLAGS 0x202. With `clearRegs`, every general register is 0 and the FS/GS
+ * bases too (start_thread; reference §8's initial state).
+ */
+export function enterUserMode(platform: Platform, rip: number, rsp: number, kernelStackTop: number, clearRegs: boolean): void {
+  const cpu = platform.cpu;
+  publishStackTop(platform, kernelStackTop);
+  if (clearRegs) {
+    for (let r = 0; r < 16; r++) {
+      cpu.lo[r] = 0;
+      cpu.hi[r] = 0;
+    }
+    cpu.fsBase = 0;
+  }
   cpu.kernelGsBase = PER_CPU_BASE;
   cpu.gsBase = 0;
   cpu.setCs(USER_CS);
   cpu.ss = USER_DS;
   cpu.flags.set(0x202); // IF, and the always-one bit 1
   cpu.updateDataMode();
-  cpu.rip = USER_TEXT;
-  cpu.nextRip = USER_TEXT;
-  cpu.setRspNumber(USER_STACK_TOP);
-  return stackTop;
+  cpu.rip = rip;
+  cpu.nextRip = rip;
+  cpu.setRspNumber(rsp);
 }

@@ -1,0 +1,43 @@
+/** The host side of a guest's standard streams for `kentry run` (Node only). */
+import { fstatSync, readSync, writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
+import type { FdKind, HostConsole } from '../src/kernel/syscalls/host.js';
+
+export class NodeConsole implements HostConsole {
+  kind(fd: number): FdKind {
+    if (fd < 0 || fd > 2) return 'closed';
+    try {
+      if (isatty(fd)) return 'tty';
+      const st = fstatSync(fd);
+      return st.isFIFO() || st.isSocket() ? 'pipe' : st.isFile() ? 'file' : st.isCharacterDevice() ? 'tty' : 'pipe';
+    } catch {
+      return 'closed';
+    }
+  }
+
+  write(fd: number, bytes: Uint8Array): void {
+    let off = 0;
+    while (off < bytes.length) {
+      try {
+        off += writeSync(fd, bytes, off);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
+        throw e;
+      }
+    }
+  }
+
+  read(fd: number, max: number): Uint8Array {
+    const buf = new Uint8Array(Math.min(max, 65536));
+    for (;;) {
+      try {
+        return buf.subarray(0, readSync(fd, buf, 0, buf.length, null));
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN') continue;
+        if (code === 'EOF') return new Uint8Array(0);
+        throw e;
+      }
+    }
+  }
+}

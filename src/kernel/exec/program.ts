@@ -1,0 +1,54 @@
+/**
+ * Starting a static Linux program as the kernel's user process: a task, its
+ * address space with the ELF image and initial stack (binfmt-elf.ts), the
+ * system call table, and the first return to user mode.
+ */
+import { mulberry32 } from '../../lib/prng.js';
+import type { ArgString } from '../../elf/index.js';
+import { cpuid } from '../../cpu/cpuid.js';
+import { newTask } from '../arch/x86/process.js';
+import { enterUserMode, mapTaskStack } from '../arch/x86/user-task.js';
+import type { Kernel, Task } from '../boot.js';
+import { UserMm } from '../mm.js';
+import type { HostConsole } from '../syscalls/host.js';
+import type { LinuxProcess } from '../syscalls/process.js';
+import { linuxSyscalls } from '../syscalls/table.js';
+import { loadElf } from './binfmt-elf.js';
+
+export interface ProgramOptions {
+  readonly argv: readonly ArgString[];
+  readonly envp: readonly ArgString[];
+  readonly execfn: string;
+  readonly console: HostConsole;
+  /** Seed of AT_RANDOM and getrandom (runs repeat exactly; default 1). */
+  readonly seed?: number;
+}
+
+export interface Program {
+  readonly task: Task;
+  readonly process: LinuxProcess;
+}
+
+/** Loads `file` (ELF bytes) as pid `pid`'s program and leaves for user mode at its entry. */
+export function startProgram(k: Kernel, pid: number, file: Uint8Array, o: ProgramOptions): Program {
+  const { platform } = k;
+  const cpu = platform.cpu;
+  const rand = mulberry32(o.seed ?? 1);
+  const random = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => Math.floor(rand() * 256));
+  const mm = new UserMm(platform.space, cpu.mmu);
+  const image = loadElf(mm, (pa, bytes) => platform.phys.writeBytes(pa, bytes), file, {
+    argv: o.argv, envp: o.envp, execfn: o.execfn, random: random(16), xcr0: cpu.xcr0, cpuid1Edx: cpuid(cpu, 1, 0)[3],
+  });
+  const task = newTask(platform, pid, o.execfn.split('/').pop() || 'program', 'user');
+  const process: LinuxProcess = {
+    pid, rt: platform.native, mm, console: o.console, execfn: o.execfn,
+    clearChildTid: 0, robustList: null, nsPerInstruction: 1,
+    instructions: () => cpu.instructions,
+    random,
+  };
+  for (const [nr, fn] of linuxSyscalls(process, cpu)) k.syscalls.set(nr, fn);
+  const stackTop = mapTaskStack(platform, pid);
+  k.adopt(task);
+  enterUserMode(platform, image.entry, image.rsp, stackTop, true);
+  return { task, process };
+}

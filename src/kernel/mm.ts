@@ -1,0 +1,135 @@
+/**
+ * A user address space (mm_struct) for one process: its VMAs, the brk
+ * heap and the mmap area, over the kernel's page tables. Pages are mapped
+ * when a mapping is made (no demand paging yet), so a user #PF is always a
+ * bad access.
+ * @kernel mm/mmap.c do_mmap, do_brk_flags, mm/mprotect.c mprotect_fixup, mm/util.c vm_mmap
+ */
+import { PTE_RW } from '../cpu/arch.js';
+import type { Mmu } from '../cpu/mmu.js';
+import type { AddressSpace } from './arch/x86/address-space.js';
+import { PAGE_SIZE, TASK_SIZE_MAX } from './arch/x86/memory-map.js';
+
+export const PROT_READ = 1;
+export const PROT_WRITE = 2;
+export const PROT_EXEC = 4;
+
+/** PTE bit 63 (XD) in the entry's high half. */
+const PTE_XD_HI = 0x8000_0000 | 0;
+
+export interface Vma {
+  start: number;
+  end: number;
+  prot: number;
+  /** What /proc/self/maps would print in the last column ('[heap]', '[stack]', the file, or ''). */
+  name: string;
+}
+
+/** mmap_base with randomization off: TASK_SIZE - gap (the stack's 8 MiB rlimit + its guard), as Linux's mmap_base(). */
+export const MMAP_BASE = 0x7fff_f7ff_f000;
+
+export function pageDown(a: number): number {
+  return a - (a % PAGE_SIZE);
+}
+
+export function pageUp(a: number): number {
+  return pageDown(a + PAGE_SIZE - 1);
+}
+
+export class UserMm {
+  readonly vmas: Vma[] = [];
+  /** mm->start_brk and mm->brk. */
+  startBrk = 0;
+  brk = 0;
+
+  constructor(
+    private readonly space: AddressSpace,
+    private readonly mmu: Mmu,
+  ) {}
+
+  /** The VMA containing `a`, if any. */
+  find(a: number): Vma | undefined {
+    return this.vmas.find((v) => a >= v.start && a < v.end);
+  }
+
+  /** Whether [start, end) overlaps a mapping. */
+  overlaps(start: number, end: number): boolean {
+    return this.vmas.some((v) => start < v.end && end > v.start);
+  }
+
+  /**
+   * Maps fresh zeroed pages over [start, end) (page-aligned) with `prot`,
+   * replacing what was there (MAP_FIXED semantics); returns the physical
+   * address of each page, in order, for the caller to fill.
+   */
+  map(start: number, end: number, prot: number, name: string): number[] {
+    this.unmap(start, end);
+    const frames: number[] = [];
+    for (let a = start; a < end; a += PAGE_SIZE) {
+      const pa = this.space.allocFrame();
+      this.space.phys.frameOf(pa).fill(0);
+      this.space.pt.map4k(a, pa, { user: true, writable: (prot & PROT_WRITE) !== 0, noExec: (prot & PROT_EXEC) === 0 });
+      this.mmu.invlpg(a);
+      frames.push(pa);
+    }
+    this.vmas.push({ start, end, prot, name });
+    this.vmas.sort((x, y) => x.start - y.start);
+    return frames;
+  }
+
+  /** munmap: drop the pages and split or shrink the VMAs. */
+  unmap(start: number, end: number): void {
+    const keep: Vma[] = [];
+    for (const v of this.vmas) {
+      if (end <= v.start || start >= v.end) {
+        keep.push(v);
+        continue;
+      }
+      if (v.start < start) keep.push({ ...v, end: start });
+      if (v.end > end) keep.push({ ...v, start: end });
+      for (let a = Math.max(start, v.start); a < Math.min(end, v.end); a += PAGE_SIZE) {
+        this.space.pt.updateEntry(a, 1, { clearLo: -1, clearHi: -1 });
+        this.mmu.invlpg(a);
+      }
+    }
+    this.vmas.length = 0;
+    this.vmas.push(...keep.sort((x, y) => x.start - y.start));
+  }
+
+  /** mprotect over mapped pages; false (-ENOMEM) when part of the range is unmapped. */
+  protect(start: number, end: number, prot: number): boolean {
+    for (let a = start; a < end; a += PAGE_SIZE) if (!this.find(a)) return false;
+    const pieces: Vma[] = [];
+    for (const v of this.vmas) {
+      if (end <= v.start || start >= v.end) {
+        pieces.push(v);
+        continue;
+      }
+      if (v.start < start) pieces.push({ ...v, end: start });
+      pieces.push({ ...v, start: Math.max(v.start, start), end: Math.min(v.end, end), prot });
+      if (v.end > end) pieces.push({ ...v, start: end });
+    }
+    for (let a = start; a < end; a += PAGE_SIZE) {
+      this.space.pt.updateEntry(a, 1, {
+        setLo: prot & PROT_WRITE ? PTE_RW : 0, clearLo: prot & PROT_WRITE ? 0 : PTE_RW,
+        setHi: prot & PROT_EXEC ? 0 : PTE_XD_HI, clearHi: prot & PROT_EXEC ? PTE_XD_HI : 0,
+      });
+      this.mmu.invlpg(a);
+    }
+    this.vmas.length = 0;
+    this.vmas.push(...pieces.sort((x, y) => x.start - y.start));
+    return true;
+  }
+
+  /** get_unmapped_area, top-down below MMAP_BASE: the highest free range of `len` bytes, or null. */
+  unmappedArea(len: number): number | null {
+    let top = MMAP_BASE;
+    const below = [...this.vmas].filter((v) => v.start < MMAP_BASE).sort((x, y) => y.start - x.start);
+    for (const v of below) {
+      if (v.end <= top - len) return top - len;
+      top = Math.min(top, v.start);
+    }
+    const at = top - len;
+    return at >= PAGE_SIZE * 16 && at + len <= TASK_SIZE_MAX ? at : null;
+  }
+}

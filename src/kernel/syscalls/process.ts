@@ -1,0 +1,28 @@
+/**
+ * The state system calls of one process need beyond its task: its address
+ * space, where its standard streams go, what execve was given, and the
+ * odds and ends of task_struct that the calls of a static libc's start-up
+ * read or write.
+ */
+import type { NativeRuntime } from '../arch/x86/native.js';
+import type { UserMm } from '../mm.js';
+import type { HostConsole } from './host.js';
+
+export interface LinuxProcess {
+  readonly pid: number;
+  readonly rt: NativeRuntime;
+  readonly mm: UserMm;
+  readonly console: HostConsole;
+  /** The path execve was given (readlink("/proc/self/exe")). */
+  readonly execfn: string;
+  /** set_tid_address's clear_child_tid. */
+  clearChildTid: number;
+  /** set_robust_list's head and length. */
+  robustList: { head: number; len: number } | null;
+  /** Nanoseconds of virtual time per retired instruction (clock_gettime). */
+  readonly nsPerInstruction: number;
+  /** Instructions retired (the virtual clock). */
+  instructions(): number;
+  /** getrandom's source: deterministic, so runs repeat. */
+  random(n: number): Uint8Array;
+}

@@ -1,0 +1,47 @@
+/**
+ * sys_call_table entries for a Linux process (reference §7 numbers). Calls
+ * not listed return -ENOSYS from do_syscall_64.
+ */
+import type { Cpu } from '../../cpu/exec.js';
+import type { SyscallFn } from '../arch/x86/syscall64.js';
+import {
+  sysClose, sysFstat, sysIoctl, sysLseek, sysNewfstatat, sysRead, sysReadlink, sysReadlinkat, sysWrite, sysWritev,
+} from './fs.js';
+import {
+  sysArchPrctl, sysClockGettime, sysGetrandom, sysPrlimit64, sysRseq, sysSetRobustList, sysSetTidAddress, sysUname,
+} from './misc.js';
+import { sysBrk, sysMadvise, sysMmap, sysMprotect, sysMunmap } from './mm.js';
+import type { LinuxProcess } from './process.js';
+
+export function linuxSyscalls(p: LinuxProcess, cpu: Cpu): [number, SyscallFn][] {
+  const ids = (v: number): SyscallFn => () => v;
+  return [
+    [0, (r) => sysRead(p, r)],
+    [1, (r) => sysWrite(p, r)],
+    [3, (r) => sysClose(p, r)],
+    [5, (r) => sysFstat(p, r)],
+    [8, (r) => sysLseek(p, r)],
+    [9, (r) => sysMmap(p, r)],
+    [10, (r) => sysMprotect(p, r)],
+    [11, (r) => sysMunmap(p, r)],
+    [12, (r) => sysBrk(p, r)],
+    [16, (r) => sysIoctl(p, r)],
+    [20, (r) => sysWritev(p, r)],
+    [28, (r) => sysMadvise(p, r)],
+    [39, ids(p.pid)], // getpid
+    [63, (r) => sysUname(p, r)],
+    [89, (r) => sysReadlink(p, r)],
+    [102, ids(0)], [104, ids(0)], [107, ids(0)], [108, ids(0)], // getuid getgid geteuid getegid
+    [110, ids(0)], // getppid: the kernel's caller stands in for the parent
+    [158, (r) => sysArchPrctl(p, cpu, r)],
+    [186, ids(p.pid)], // gettid
+    [218, (r) => sysSetTidAddress(p, r)],
+    [228, (r) => sysClockGettime(p, r)],
+    [262, (r) => sysNewfstatat(p, r)],
+    [267, (r) => sysReadlinkat(p, r)],
+    [273, (r) => sysSetRobustList(p, r)],
+    [302, (r) => sysPrlimit64(p, r)],
+    [318, (r) => sysGetrandom(p, r)],
+    [334, () => sysRseq()],
+  ];
+}
