@@ -5,6 +5,7 @@
  * killed it, as a shell reports it).
  */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { signalName } from '../src/abi/signal-numbers.js';
 import type { Design } from '../src/design/build.js';
 import { bootKernel } from '../src/kernel/boot.js';
@@ -31,7 +32,9 @@ export function runProgram(design: Design, path: string, args: readonly string[]
   }
   const k = bootKernel(design);
   const env = Object.entries(process.env).map(([key, v]) => `${key}=${v ?? ''}`);
-  const { task } = startProgram(k, k.allocPid(), file, { argv: [path, ...args], envp: env, execfn: path, console: new NodeConsole() });
+  const { task } = startProgram(k, k.allocPid(), file, {
+    argv: [path, ...args], envp: env, execfn: path, exePath: resolve(path), console: new NodeConsole(),
+  });
   const end = k.platform.cpu.instructions + maxInsns;
   while (k.platform.cpu.instructions < end) {
     const r = k.run(Math.min(1_000_000, end - k.platform.cpu.instructions));

@@ -18,7 +18,10 @@ import { loadElf } from './binfmt-elf.js';
 export interface ProgramOptions {
   readonly argv: readonly ArgString[];
   readonly envp: readonly ArgString[];
+  /** The path execve was given (AT_EXECFN). */
   readonly execfn: string;
+  /** The executable's absolute path on the host (/proc/self/exe); default: execfn made absolute under '/'. */
+  readonly exePath?: string;
   readonly console: HostConsole;
   /** Seed of AT_RANDOM and getrandom (runs repeat exactly; default 1). */
   readonly seed?: number;
@@ -41,7 +44,7 @@ export function startProgram(k: Kernel, pid: number, file: Uint8Array, o: Progra
   });
   const task = newTask(platform, pid, o.execfn.split('/').pop() || 'program', 'user');
   const process: LinuxProcess = {
-    pid, rt: platform.native, mm, console: o.console, execfn: o.execfn,
+    pid, rt: platform.native, mm, console: o.console, exePath: o.exePath ?? (o.execfn.startsWith('/') ? o.execfn : `/${o.execfn}`),
     clearChildTid: 0, robustList: null, nsPerInstruction: 1,
     instructions: () => cpu.instructions,
     random,

@@ -128,7 +128,7 @@ export function readlinkCommon(p: LinuxProcess, pathAddr: number, buf: number, s
   if (path === 'too-long') return -36;
   if (size <= 0) return -EINVAL;
   if (new TextDecoder().decode(path) !== '/proc/self/exe') return -ENOENT;
-  const target = new TextEncoder().encode(p.execfn).subarray(0, size);
+  const target = new TextEncoder().encode(p.exePath).subarray(0, size);
   return copyToUser(p.rt, buf, target) ? target.length : -EFAULT;
 }
 

@@ -13,8 +13,8 @@ export interface LinuxProcess {
   readonly rt: NativeRuntime;
   readonly mm: UserMm;
   readonly console: HostConsole;
-  /** The path execve was given (readlink("/proc/self/exe")). */
-  readonly execfn: string;
+  /** The executable's absolute path (readlink("/proc/self/exe"): d_path of the file, always absolute). */
+  readonly exePath: string;
   /** set_tid_address's clear_child_tid. */
   clearChildTid: number;
   /** set_robust_list's head and length. */
