@@ -134,22 +134,19 @@ export class CpuCore {
   /** Scratch result of `read64`: bits 63:32 of the last value read. */
   readHi = 0;
 
-  // The hot data page: the last page an 8-byte-aligned 64-bit access (a PUSH,
-  // a POP, a 64-bit load or store — mostly the stack) went through the MMU to,
-  // with its frame as words. Further aligned 64-bit accesses to it in the same
-  // data mode skip the TLB lookup and rights check while the TLB epoch is
-  // unchanged: the epoch moves on every invalidation, eviction, code-frame
-  // marking, and change of paging controls or effective PKRU/PKRS (mmu.ts), so
-  // an access allowed then is allowed now. Writes need `hotWritable` (a write
-  // went through: the leaf's D flag is set and the frame holds no decodes);
-  // a write allowed implies a read allowed in the same mode (§4.6).
-  private hotPage = NaN;
-  private hotPageLo = 0;
-  private hotPageHi = 0;
-  private hotEpoch = -1;
-  private hotMode = -1;
-  private hotWritable = false;
-  private hotWords: Int32Array = new Int32Array(0);
+  // Hot pages: the last page an 8-byte-aligned 64-bit access went through
+  // the MMU to, with its frame as words — one for PUSH/POP (the stack), one
+  // for 64-bit loads and stores (including the kernel's pt_regs accesses),
+  // so the stack and a per-CPU page used in turn do not evict each other.
+  // Further aligned 64-bit accesses to a hot page in the same data mode
+  // skip the TLB lookup and rights check while the TLB epoch is unchanged:
+  // the epoch moves on every fill, invalidation, code-frame marking, and
+  // change of paging controls or effective PKRU/PKRS (tlb.ts), so an access
+  // allowed then is allowed now. Writes need `writable` (a write went
+  // through: the leaf's D flag is set and the frame holds no decodes); a
+  // write allowed implies a read allowed in the same mode (SDM Vol. 3A §4.6).
+  private readonly stackHot = new HotPage();
+  private readonly dataHot = new HotPage();
 
   constructor(readonly mmu: Mmu) {}
 
@@ -314,41 +311,42 @@ export class CpuCore {
   /** Reads 64 bits: returns bits 31:0, leaves bits 63:32 in `readHi`. */
   read64(la: number): number {
     const off = la & 0xfff;
-    if ((off & 7) === 0 && la - off === this.hotPage && this.hotEpoch === this.mmu.tlb.epoch && this.hotMode === this.dataMode) {
-      const w = this.hotWords;
+    const h = this.dataHot;
+    if ((off & 7) === 0 && la - off === h.page && h.epoch === this.mmu.tlb.epoch && h.mode === this.dataMode) {
+      const w = h.words;
       this.readHi = w[(off >>> 2) + 1]!;
       return w[off >>> 2]!;
     }
     if (la > LAST_CANONICAL_PAGE) checkEnd(la, 8, this.endVector);
     const lo = this.mmu.read64Lo(la, this.dataMode);
     this.readHi = this.mmu.readHi;
-    if ((off & 7) === 0) this.heat(la, false);
+    if ((off & 7) === 0) this.heat(h, la, false);
     return lo;
   }
 
   /**
-   * Makes `la`'s page the hot page after an aligned 64-bit access to it
+   * Makes `la`'s page the hot page `h` after an aligned 64-bit access to it
    * succeeded (a write when `write`). Never the last page below the
    * canonical hole, whose accesses need the end check.
    */
-  private heat(la: number, write: boolean): void {
+  private heat(h: HotPage, la: number, write: boolean): void {
     if (!HOST_LITTLE_ENDIAN || la >= LAST_CANONICAL_PAGE) return;
     const page = la - (la & 0xfff);
     const epoch = this.mmu.tlb.epoch;
-    if (page === this.hotPage && epoch === this.hotEpoch && this.hotMode === this.dataMode) {
-      if (write) this.hotWritable = true;
+    if (page === h.page && epoch === h.epoch && h.mode === this.dataMode) {
+      if (write) h.writable = true;
       return;
     }
     const words = this.mmu.cachedWords(la);
     if (words === null) return;
     const hi = Math.floor(page / TWO_32);
-    this.hotPage = page;
-    this.hotPageHi = hi | 0;
-    this.hotPageLo = (page - hi * TWO_32) | 0;
-    this.hotEpoch = epoch;
-    this.hotMode = this.dataMode;
-    this.hotWritable = write;
-    this.hotWords = words;
+    h.page = page;
+    h.pageHi = hi | 0;
+    h.pageLo = (page - hi * TWO_32) | 0;
+    h.epoch = epoch;
+    h.mode = this.dataMode;
+    h.writable = write;
+    h.words = words;
   }
 
   /**
@@ -392,15 +390,16 @@ export class CpuCore {
   /** A 64-bit store (the hot case of `write`, without the size switch). */
   write64(la: number, lo: number, hi: number): void {
     const off = la & 0xfff;
-    if ((off & 7) === 0 && la - off === this.hotPage && this.hotWritable && this.hotEpoch === this.mmu.tlb.epoch && this.hotMode === this.dataMode) {
-      const w = this.hotWords;
+    const h = this.dataHot;
+    if ((off & 7) === 0 && la - off === h.page && h.writable && h.epoch === this.mmu.tlb.epoch && h.mode === this.dataMode) {
+      const w = h.words;
       w[off >>> 2] = lo;
       w[(off >>> 2) + 1] = hi;
       return;
     }
     if (la > LAST_CANONICAL_PAGE) checkEnd(la, 8, this.endVector);
     this.mmu.write64Halves(la, lo, hi, this.dataMode);
-    if ((off & 7) === 0) this.heat(la, true);
+    if ((off & 7) === 0) this.heat(h, la, true);
   }
 
   /** The r/m operand (register or memory) at `size`; for size 8 bits 63:32 go to `readHi`. */
@@ -439,10 +438,11 @@ export class CpuCore {
     const spLo = this.lo[RSP]!;
     const spHi = this.hi[RSP]!;
     const off = (spLo & 0xfff) - 8;
-    if (off >= 0 && (off & 7) === 0 && (spLo & ~0xfff) === this.hotPageLo && spHi === this.hotPageHi && this.hotWritable &&
-        this.hotEpoch === this.mmu.tlb.epoch && this.hotMode === this.dataMode) {
+    const h = this.stackHot;
+    if (off >= 0 && (off & 7) === 0 && (spLo & ~0xfff) === h.pageLo && spHi === h.pageHi && h.writable &&
+        h.epoch === this.mmu.tlb.epoch && h.mode === this.dataMode) {
       // The hot page, not its first slot: no borrow into bits 63:32.
-      const w = this.hotWords;
+      const w = h.words;
       w[off >>> 2] = lo;
       w[(off >>> 2) + 1] = hi;
       this.lo[RSP] = spLo - 8;
@@ -456,7 +456,7 @@ export class CpuCore {
     }
     this.endVector = VEC_SS;
     this.mmu.write64Halves(la, lo, hi, this.dataMode);
-    if ((la & 7) === 0) this.heat(la, true);
+    if ((la & 7) === 0) this.heat(h, la, true);
     const l = (spLo >>> 0) - 8;
     this.lo[RSP] = l | 0;
     if (l < 0) this.hi[RSP] = (spHi - 1) | 0;
@@ -467,9 +467,10 @@ export class CpuCore {
     const spLo = this.lo[RSP]!;
     const spHi = this.hi[RSP]!;
     const off = spLo & 0xfff;
-    if ((off & 7) === 0 && (spLo & ~0xfff) === this.hotPageLo && spHi === this.hotPageHi &&
-        this.hotEpoch === this.mmu.tlb.epoch && this.hotMode === this.dataMode) {
-      const w = this.hotWords;
+    const h = this.stackHot;
+    if ((off & 7) === 0 && (spLo & ~0xfff) === h.pageLo && spHi === h.pageHi &&
+        h.epoch === this.mmu.tlb.epoch && h.mode === this.dataMode) {
+      const w = h.words;
       this.readHi = w[(off >>> 2) + 1]!;
       const v = w[off >>> 2]!;
       const l = (spLo >>> 0) + 8;
@@ -484,7 +485,7 @@ export class CpuCore {
     const m = this.mmu;
     const v = m.read64Lo(la, this.dataMode);
     this.readHi = m.readHi;
-    if ((off & 7) === 0) this.heat(la, false);
+    if ((off & 7) === 0) this.heat(h, la, false);
     const l = (spLo >>> 0) + 8;
     this.lo[RSP] = l | 0;
     if (l > 0xffff_ffff) this.hi[RSP] = (spHi + 1) | 0;
@@ -506,6 +507,20 @@ export class CpuCore {
     this.hi[RSP] = hi | 0;
     this.lo[RSP] = (value - hi * TWO_32) | 0;
   }
+}
+
+/** A page cached for aligned 64-bit accesses (CpuCore's hot pages). */
+class HotPage {
+  /** Linear address of the page (NaN: none), and its two halves. */
+  page = NaN;
+  pageLo = 0;
+  pageHi = 0;
+  /** TLB epoch and data mode it was checked in. */
+  epoch = -1;
+  mode = -1;
+  /** A write went through (else only reads may use it). */
+  writable = false;
+  words: Int32Array = new Int32Array(0);
 }
 
 /** Start of the last page below the canonical hole. */
