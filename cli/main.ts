@@ -5,7 +5,7 @@
  *   exit 2  bad input (unknown struct or design, unreadable or bad file)
  *   exit 70 a kentry bug (EX_SOFTWARE); set KENTRY_DEBUG=1 for the stack
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
@@ -17,6 +17,8 @@ import { demoJson, formatComparison, formatScenario, runDemo } from './demo.js';
 import { formatDesigns, formatLayout } from './format.js';
 import { formatTasks } from './tasks.js';
 import { runProgram } from './run.js';
+import { formatTraceEvent, traceEventJson } from './trace-format.js';
+import type { EntryTraceEvent, EntryTraceSink } from '../src/kernel/arch/x86/entry-trace.js';
 import { runTasks } from '../src/kernel/scenario/tasks-run.js';
 
 const EXIT_USAGE = 2;
@@ -89,10 +91,32 @@ function buildProgram(): Command {
     .argument('[args...]', 'its arguments (put -- before them)')
     .option('--design <name|file.json>', `a built-in design (${designNames}) or a DesignSpec JSON file`, DEFAULT_DESIGN)
     .option('--max-insns <n>', 'stop after this many guest instructions (exit 124)', '10000000000')
-    .action((prog: string, args: string[], opts: { design: string; maxInsns: string }) => {
-      const r = runProgram(loadDesign(opts.design), prog, args, integerArg('--max-insns', opts.maxInsns));
-      if (r.message) process.stderr.write(r.message + '\n');
-      runStatus = r.status;
+    .addOption(new Option('--trace <what>', 'print one line per kernel entry to stderr').choices(['entry']))
+    .option('--json-trace <file>', 'write every kernel entry as a JSON line to FILE')
+    .action((prog: string, args: string[], opts: { design: string; maxInsns: string; trace?: string; jsonTrace?: string }) => {
+      const design = loadDesign(opts.design);
+      const maxInsns = integerArg('--max-insns', opts.maxInsns);
+      let fd: number | null = null;
+      if (opts.jsonTrace !== undefined) {
+        try {
+          fd = openSync(opts.jsonTrace, 'w');
+        } catch (e) {
+          throw new UsageError(`cannot write '${opts.jsonTrace}': ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+        }
+      }
+      const jsonFd = fd;
+      const sinks: EntryTraceSink[] = [];
+      if (opts.trace === 'entry') sinks.push((e) => process.stderr.write(formatTraceEvent(e) + '\n'));
+      if (jsonFd !== null) sinks.push((e) => writeSync(jsonFd, traceEventJson(e) + '\n'));
+      try {
+        const r = runProgram(design, prog, args, {
+          maxInsns, ...(sinks.length > 0 ? { trace: (e: EntryTraceEvent) => sinks.forEach((s) => s(e)) } : {}),
+        });
+        if (r.message) process.stderr.write(r.message + '\n');
+        runStatus = r.status;
+      } finally {
+        if (jsonFd !== null) closeSync(jsonFd);
+      }
     });
 
   program

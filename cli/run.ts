@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { signalName } from '../src/abi/signal-numbers.js';
 import type { Design } from '../src/design/build.js';
+import type { EntryTraceSink } from '../src/kernel/arch/x86/entry-trace.js';
 import { bootKernel } from '../src/kernel/boot.js';
 import { startProgram } from '../src/kernel/exec/program.js';
 import { UsageError } from '../src/lib/errors.js';
@@ -22,7 +23,14 @@ export interface RunOutcome {
   readonly message: string | null;
 }
 
-export function runProgram(design: Design, path: string, args: readonly string[], maxInsns: number): RunOutcome {
+export interface RunOptions {
+  readonly maxInsns: number;
+  /** Receives every kernel entry (--trace entry, --json-trace). */
+  readonly trace?: EntryTraceSink;
+}
+
+export function runProgram(design: Design, path: string, args: readonly string[], o: RunOptions): RunOutcome {
+  const maxInsns = o.maxInsns;
   let file: Uint8Array;
   try {
     file = readFileSync(path);
@@ -31,6 +39,7 @@ export function runProgram(design: Design, path: string, args: readonly string[]
     throw new UsageError(`cannot read '${path}': ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code}`);
   }
   const k = bootKernel(design);
+  if (o.trace) k.setTrace(o.trace);
   const env = Object.entries(process.env).map(([key, v]) => `${key}=${v ?? ''}`);
   const { task } = startProgram(k, k.allocPid(), file, {
     argv: [path, ...args], envp: env, execfn: path, exePath: resolve(path), console: new NodeConsole(),

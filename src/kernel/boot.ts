@@ -35,6 +35,8 @@ import {
 import { newTask, scheduleTailBody, spawnKernelThread, startSwitch, switchToBody } from './arch/x86/process.js';
 import { Scheduler, type Task } from './arch/x86/sched.js';
 import { archDoSignalOrRestart, doGroupExit } from './arch/x86/signal.js';
+import type { EntryTraceSink } from './arch/x86/entry-trace.js';
+import { syscallName } from '../abi/syscall-names.js';
 import { PtRegs } from './arch/x86/regs.js';
 import { startUserTask } from './arch/x86/user-task.js';
 import { doSyscall64, type SyscallFn } from './arch/x86/syscall64.js';
@@ -91,6 +93,8 @@ export interface Kernel {
   run(budget: number): KernelExit;
   /** Tasks that have died (exit_group or a fatal signal), in order. */
   readonly exited: readonly Task[];
+  /** Sends every kernel entry's event to `sink` (null: stop). */
+  setTrace(sink: EntryTraceSink | null): void;
   /** Generic entry code's balance and WARN checks (DESIGN.md §4 invariant 5). */
   violations(): EntryViolation[];
   /** Kernel entries running now (innermost last) and finished ones. */
@@ -157,7 +161,14 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
         const rec = beginEntry(c(), rt, call, 'syscall', 'do_syscall_64', null);
         rec.pkrsAtHandler = rec.pkrsAtEntry;
         const regs = new PtRegs(rt, design.ptRegs, rec.regs);
-        const sysret = yield* doSyscall64(k().deps, k().syscalls, regs, Number(BigInt.asIntN(32, call.arg(1))));
+        const nr = Number(BigInt.asIntN(32, call.arg(1)));
+        const sink = trace.sink;
+        const args = sink ? (['di', 'si', 'dx', 'r10', 'r8', 'r9'] as const).map((m) => regs.get(m)) : [];
+        const sysret = yield* doSyscall64(k().deps, k().syscalls, regs, nr);
+        sink?.({
+          kind: 'syscall', pid: sched.current.pid, nr, name: syscallName(nr), args,
+          result: BigInt.asIntN(64, regs.get('ax')), rip: Number(BigInt.asIntN(64, regs.get('ip'))),
+        });
         endEntry(c(), rec);
         return sysret;
       },
@@ -207,7 +218,7 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
       archRestoreAuxPtRegs: (regs, store) => {
         pksRestorePtRegs(pks, { regs: regs.address, ...stateOf(store) });
       },
-      archDoSignalOrRestart: () => archDoSignalOrRestart(sched, noteExit),
+      archDoSignalOrRestart: () => archDoSignalOrRestart(sched, noteExit, trace.sink),
       ...options.archHooks,
     },
   });
@@ -220,9 +231,11 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
   const irqHandlers = new Map<number, IrqHandler>();
   const nmiHandlers: NmiHandler[] = [];
 
+  const trace: { sink: EntryTraceSink | null } = { sink: null };
   const exited: Task[] = [];
   const newlyExited: Task[] = [];
   const noteExit = (t: Task): void => {
+    if (t.exit?.kind === 'exited') trace.sink?.({ kind: 'exit', pid: t.pid, code: t.exit.code });
     exited.push(t);
     newlyExited.push(t);
   };
@@ -303,6 +316,9 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
       }
     },
     exited,
+    setTrace: (sink) => {
+      trace.sink = sink;
+    },
     violations: () => checkEntryCpu(entryCpu),
     log,
     injector,
@@ -311,7 +327,7 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
     cFrames,
     c: {
       design, deps, pks, cpu, log, injector, frames: cFrames, irqHandlers, nmiHandlers,
-      tick: () => sched.tick(), currentTask: () => sched.current,
+      tick: () => sched.tick(), currentTask: () => sched.current, trace,
     },
   };
   irqHandlers.set(LOCAL_TIMER_VECTOR, timerInterrupt(kernel.c));

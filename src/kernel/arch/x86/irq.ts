@@ -4,7 +4,7 @@
  * @kernel arch/x86/kernel/irq.c DEFINE_IDTENTRY_IRQ(common_interrupt)
  */
 import { HARDIRQ_OFFSET, irqentryEnter, irqentryExit } from '../../generic/index.js';
-import { beginEntry, currentPkrs, endEntry, type CEntryContext, type IrqHandler } from './kernel-c.js';
+import { beginEntry, currentPkrs, endEntry, traceEntry, type CEntryContext, type IrqHandler } from './kernel-c.js';
 import type { NativeBody } from './native.js';
 import { PtRegs } from './regs.js';
 
@@ -37,6 +37,7 @@ export function commonInterrupt(ctx: CEntryContext): NativeBody {
     const store = rec.store!;
     irqentryEnter(ctx.deps, regs, store);
     rec.pkrsAtHandler = currentPkrs(ctx);
+    traceEntry(ctx, 'irq', vector, regs, null, null);
     ctx.deps.cpu.preempt.add(HARDIRQ_OFFSET);
     ctx.irqHandlers.get(vector)?.(rt, regs, vector);
     ctx.deps.cpu.preempt.sub(HARDIRQ_OFFSET);

@@ -14,6 +14,7 @@ import type { NativeCall, NativeRuntime } from './native.js';
 import type { PksKernel } from './pks.js';
 import type { PtRegs } from './regs.js';
 import type { Task } from './sched.js';
+import type { EntryTraceSink } from './entry-trace.js';
 import { mulberry32 } from '../../../lib/prng.js';
 
 /** Bytes of other locals the "compiler" may put around irqentry_state_t. */
@@ -153,6 +154,27 @@ export interface CEntryContext {
   readonly tick: () => void;
   /** `current` as the arch knows it (signals are queued on it). */
   readonly currentTask: () => Task;
+  /** Where entry events go (`kentry run --trace`); null: nowhere. */
+  readonly trace: { sink: EntryTraceSink | null };
+}
+
+/** x86 exception mnemonics by vector (SDM Vol. 3A Table 6-1). */
+const VECTOR_NAMES: Readonly<Record<number, string>> = {
+  0: '#DE', 1: '#DB', 2: 'NMI', 3: '#BP', 4: '#OF', 5: '#BR', 6: '#UD', 7: '#NM', 8: '#DF', 10: '#TS', 11: '#NP',
+  12: '#SS', 13: '#GP', 14: '#PF', 16: '#MF', 17: '#AC', 18: '#MC', 19: '#XM',
+};
+
+/** Emits the entry event of an exception, IRQ or NMI (when a sink listens). */
+export function traceEntry(
+  ctx: CEntryContext, kind: 'exception' | 'irq' | 'nmi', vector: number, regs: PtRegs, errorCode: number | null, address: number | null,
+): void {
+  const sink = ctx.trace.sink;
+  if (!sink) return;
+  const cs = Number(regs.get('cs') & 0xffffn);
+  sink({
+    kind, pid: ctx.currentTask().pid, vector, name: kind === 'irq' ? `IRQ 0x${vector.toString(16)}` : (VECTOR_NAMES[vector] ?? `vector ${vector}`),
+    rip: Number(BigInt.asIntN(64, regs.get('ip'))), cpl: cs & 3, errorCode, address,
+  });
 }
 
 /** The CPU's PKRS MSR now. */

@@ -4,7 +4,7 @@
  * @kernel arch/x86/kernel/nmi.c DEFINE_IDTENTRY_RAW(exc_nmi)
  */
 import { irqentryNmiEnter, irqentryNmiExit } from '../../generic/index.js';
-import { beginEntry, currentPkrs, endEntry, type CEntryContext } from './kernel-c.js';
+import { beginEntry, currentPkrs, endEntry, traceEntry, type CEntryContext } from './kernel-c.js';
 import type { NativeBody } from './native.js';
 import { PtRegs } from './regs.js';
 
@@ -21,6 +21,7 @@ export function excNmi(ctx: CEntryContext): NativeBody {
     const store = rec.store!;
     irqentryNmiEnter(ctx.deps, regs, store);
     rec.pkrsAtHandler = currentPkrs(ctx);
+    traceEntry(ctx, 'nmi', 2, regs, null, null);
     for (const h of ctx.nmiHandlers) h(rt, regs);
     irqentryNmiExit(ctx.deps, regs, store);
     endEntry(ctx, rec);

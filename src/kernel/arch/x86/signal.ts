@@ -9,6 +9,7 @@
  */
 import { CORE_DUMPING, IGNORED_BY_DEFAULT } from '../../../abi/signal-numbers.js';
 import { _TIF_NOTIFY_SIGNAL, _TIF_SIGPENDING, type MaySleep } from '../../generic/index.js';
+import type { EntryTraceSink } from './entry-trace.js';
 import type { PendingSignal, Scheduler, Task, TaskExit } from './sched.js';
 
 /** force_sig_fault(sig, code, addr) on `task` (the current one): queue it and ask for delivery on the way out. */
@@ -42,11 +43,13 @@ function dequeue(task: Task): PendingSignal | undefined {
  * default action applies — ignore, or do_group_exit(), which never
  * returns: the task is dead and schedule() switches away for good.
  */
-export function* archDoSignalOrRestart(sched: Scheduler, onExit: (t: Task) => void): MaySleep {
+export function* archDoSignalOrRestart(sched: Scheduler, onExit: (t: Task) => void, trace: EntryTraceSink | null = null): MaySleep {
   const task = sched.current;
   task.entry.flags.clear(_TIF_SIGPENDING | _TIF_NOTIFY_SIGNAL);
   for (let s = dequeue(task); s; s = dequeue(task)) {
-    if (IGNORED_BY_DEFAULT.has(s.sig)) continue;
+    const action = IGNORED_BY_DEFAULT.has(s.sig) ? 'ignore' : CORE_DUMPING.has(s.sig) ? 'core' : 'terminate';
+    trace?.({ kind: 'signal', pid: task.pid, signal: s.sig, code: s.code, addr: s.addr, action });
+    if (action === 'ignore') continue;
     yield* doGroupExit(sched, task, {
       kind: 'killed', signal: s.sig, coreDumped: CORE_DUMPING.has(s.sig), code: s.code, addr: s.addr,
     }, onExit);

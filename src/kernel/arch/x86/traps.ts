@@ -6,7 +6,7 @@
  * @kernel arch/x86/mm/fault.c exc_page_fault, handle_page_fault, do_kern_addr_fault
  */
 import { irqentryEnter, irqentryExit } from '../../generic/index.js';
-import { beginEntry, cBoundary, currentPkrs, endEntry, type CEntryContext } from './kernel-c.js';
+import { beginEntry, cBoundary, currentPkrs, endEntry, traceEntry, type CEntryContext } from './kernel-c.js';
 import { KernelOops, type NativeBody } from './native.js';
 import { pksHandleKeyFault, pksUpdateException, type PksUpdateExceptionResult } from './pks.js';
 import { PtRegs } from './regs.js';
@@ -46,6 +46,7 @@ export function excPageFault(ctx: CEntryContext): NativeBody {
     const store = rec.store!;
     irqentryEnter(ctx.deps, regs, store);
     rec.pkrsAtHandler = currentPkrs(ctx);
+    traceEntry(ctx, 'exception', 14, regs, errorCode, address);
     const where = () => `#PF at 0x${BigInt.asUintN(64, BigInt(address)).toString(16)} error_code 0x${errorCode.toString(16)} ` +
       `ip 0x${regs.get('ip').toString(16)}`;
     if (regs.userMode()) {
@@ -94,6 +95,7 @@ export function userTrap(ctx: CEntryContext, t: UserTrap): NativeBody {
       throw new KernelOops(`${t.cFunction} in kernel mode at ip 0x${regs.get('ip').toString(16)} (die)`);
     }
     const ip = Number(BigInt.asIntN(64, regs.get('ip')));
+    traceEntry(ctx, 'exception', t.vector, regs, null, null);
     forceSigFault(ctx.currentTask(), t.sig, t.code, t.addr === 'ip' ? ip : 0);
     yield* irqentryExit(ctx.deps, regs, store);
     endEntry(ctx, rec);
