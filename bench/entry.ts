@@ -17,7 +17,7 @@ const GETPID_LOOP = `
 export const SYSCALL_BENCHMARK: Benchmark = {
   name: 'entry: getpid round trip (design aux)',
   unit: 'syscall',
-  warmupSeconds: 1,
+  warmupSeconds: 2,
   setup() {
     const k = bootKernel(builtinDesign('aux'));
     let calls = 0;
@@ -49,7 +49,7 @@ const SPIN = `
 export const IRQ_BENCHMARK: Benchmark = {
   name: 'entry: timer IRQ round trip (design aux)',
   unit: 'interrupt',
-  warmupSeconds: 1,
+  warmupSeconds: 2,
   setup() {
     const k = bootKernel(builtinDesign('aux'));
     let irqs = 0;
