@@ -60,14 +60,16 @@ export class UserMm {
   /**
    * Maps fresh zeroed pages over [start, end) (page-aligned) with `prot`,
    * replacing what was there (MAP_FIXED semantics); returns the physical
-   * address of each page, in order, for the caller to fill.
+   * address of each page, in order, for the caller to fill, or null when
+   * the machine's memory cannot back it (-ENOMEM).
    */
-  map(start: number, end: number, prot: number, name: string): number[] {
+  map(start: number, end: number, prot: number, name: string): number[] | null {
+    // Every page is backed now (no demand paging), so a mapping larger than free memory fails up front: -ENOMEM.
+    if ((end - start) / PAGE_SIZE > this.space.framesLeft()) return null;
     this.unmap(start, end);
     const frames: number[] = [];
     for (let a = start; a < end; a += PAGE_SIZE) {
-      const pa = this.space.allocFrame();
-      this.space.phys.frameOf(pa).fill(0);
+      const pa = this.space.allocFrame(); // fresh: zero, and not backed until touched (sparse memory)
       this.space.pt.map4k(a, pa, { user: true, writable: (prot & PROT_WRITE) !== 0, noExec: (prot & PROT_EXEC) === 0 });
       this.mmu.invlpg(a);
       frames.push(pa);

@@ -10,6 +10,7 @@ import { rtSigframe } from '../../abi/structs/signal.js';
 import { xsaveSize } from '../../cpu/cpuid.js';
 import { buildInitialStack, planLoad, type ArgString, type LoadPlan } from '../../elf/index.js';
 import { PAGE_SIZE } from '../arch/x86/memory-map.js';
+import { UsageError } from '../../lib/errors.js';
 import { PROT_READ, PROT_WRITE, UserMm, pageDown, pageUp } from '../mm.js';
 
 /** STACK_TOP with randomization off: TASK_SIZE_LOW = 0x7ffffffff000 (the 47-bit user half minus a guard page). */
@@ -37,6 +38,11 @@ export interface ExecOptions {
   readonly cpuid1Edx: number;
 }
 
+/** The image does not fit the machine's memory (kentry backs every page at once): a clear load error. */
+function outOfMemory(bytes: number): never {
+  throw new UsageError(`cannot load the program: a ${Math.ceil(bytes / 1048576)} MiB mapping does not fit the machine's memory`);
+}
+
 /**
  * get_sigframe_size(): what a signal frame can need — struct rt_sigframe
  * plus the XSAVE area and its FP_XSTATE_MAGIC2 word (AT_MINSIGSTKSZ).
@@ -57,7 +63,7 @@ export function sigframeSize(xcr0: number): number {
 export function loadElf(mm: UserMm, writePhys: (pa: number, bytes: Uint8Array) => void, file: Uint8Array, o: ExecOptions): ExecImage {
   const plan = planLoad(file);
   for (const s of plan.segments) {
-    const frames = mm.map(s.mapStart, s.mapEnd, s.prot, '');
+    const frames = mm.map(s.mapStart, s.mapEnd, s.prot, '') ?? outOfMemory(s.mapEnd - s.mapStart);
     const fileStart = s.offset - (s.vaddr - s.mapStart); // the file position of the first mapped byte
     const fileEnd = s.offset + s.filesz;
     frames.forEach((pa, i) => {
@@ -81,7 +87,7 @@ export function loadElf(mm: UserMm, writePhys: (pa: number, bytes: Uint8Array) =
     minsigstksz: sigframeSize(o.xcr0),
     uid: 0, euid: 0, gid: 0, egid: 0,
   });
-  const frames = mm.map(STACK_TOP - STACK_SIZE, STACK_TOP, PROT_READ | PROT_WRITE, '[stack]');
+  const frames = mm.map(STACK_TOP - STACK_SIZE, STACK_TOP, PROT_READ | PROT_WRITE, '[stack]') ?? outOfMemory(STACK_SIZE);
   const base = STACK_TOP - STACK_SIZE;
   for (let off = 0; off < stack.bytes.length;) {
     const a = stack.rsp + off;

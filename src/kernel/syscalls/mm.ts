@@ -28,7 +28,7 @@ export function sysBrk(p: LinuxProcess, regs: PtRegs): number {
   const newEnd = pageUp(want);
   if (newEnd > oldEnd) {
     if (mm.overlaps(oldEnd, newEnd) || newEnd > TASK_SIZE_MAX) return mm.brk;
-    mm.map(oldEnd, newEnd, PROT_READ | PROT_WRITE, '[heap]');
+    if (!mm.map(oldEnd, newEnd, PROT_READ | PROT_WRITE, '[heap]')) return mm.brk;
   } else if (newEnd < oldEnd) {
     mm.unmap(newEnd, oldEnd);
   }
@@ -61,8 +61,7 @@ export function sysMmap(p: LinuxProcess, regs: PtRegs): number {
     at = mm.unmappedArea(size);
   }
   if (at === null) return -ENOMEM;
-  mm.map(at, at + size, prot & (PROT_READ | PROT_WRITE | PROT_EXEC), '');
-  return at;
+  return mm.map(at, at + size, prot & (PROT_READ | PROT_WRITE | PROT_EXEC), '') ? at : -ENOMEM;
 }
 
 /** munmap(addr, len) */

@@ -27,6 +27,13 @@ export class AddressSpace {
     return this.pt.root;
   }
 
+  /** Data frames still free (what a mapping may take before memory runs out). */
+  framesLeft(): number {
+    // The bump allocator never reuses a frame, so the frames below nextFrame are the most memory can hold.
+    const limit = Math.min(this.phys.addressLimit, this.phys.limitBytes);
+    return Math.max(0, Math.floor((limit - this.nextFrame) / PAGE_SIZE));
+  }
+
   /** A fresh zeroed physical frame. */
   allocFrame(): number {
     const f = this.nextFrame;
