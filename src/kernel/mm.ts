@@ -79,38 +79,46 @@ export class UserMm {
     return frames;
   }
 
-  /** munmap: drop the pages and split or shrink the VMAs. */
-  unmap(start: number, end: number): void {
-    const keep: Vma[] = [];
+  /**
+   * Rebuilds the VMA list around [start, end): VMAs outside it stay, the
+   * parts of overlapping ones outside it are kept (split_vma), and the part
+   * inside goes to `inside` (which returns its replacement, or null to drop
+   * it). Returns the parts that were inside.
+   */
+  private reshape(start: number, end: number, inside: (part: Vma) => Vma | null): Vma[] {
+    const next: Vma[] = [];
+    const hit: Vma[] = [];
     for (const v of this.vmas) {
       if (end <= v.start || start >= v.end) {
-        keep.push(v);
+        next.push(v);
         continue;
       }
-      if (v.start < start) keep.push({ ...v, end: start });
-      if (v.end > end) keep.push({ ...v, start: end });
-      for (let a = Math.max(start, v.start); a < Math.min(end, v.end); a += PAGE_SIZE) {
+      if (v.start < start) next.push({ ...v, end: start });
+      const part = { ...v, start: Math.max(v.start, start), end: Math.min(v.end, end) };
+      hit.push(part);
+      const r = inside(part);
+      if (r) next.push(r);
+      if (v.end > end) next.push({ ...v, start: end });
+    }
+    this.vmas.length = 0;
+    this.vmas.push(...next.sort((x, y) => x.start - y.start));
+    return hit;
+  }
+
+  /** munmap: drop the pages and split or shrink the VMAs. */
+  unmap(start: number, end: number): void {
+    for (const part of this.reshape(start, end, () => null)) {
+      for (let a = part.start; a < part.end; a += PAGE_SIZE) {
         this.space.pt.updateEntry(a, 1, { clearLo: -1, clearHi: -1 });
         this.mmu.invlpg(a);
       }
     }
-    this.vmas.length = 0;
-    this.vmas.push(...keep.sort((x, y) => x.start - y.start));
   }
 
   /** mprotect over mapped pages; false (-ENOMEM) when part of the range is unmapped. */
   protect(start: number, end: number, prot: number): boolean {
     for (let a = start; a < end; a += PAGE_SIZE) if (!this.find(a)) return false;
-    const pieces: Vma[] = [];
-    for (const v of this.vmas) {
-      if (end <= v.start || start >= v.end) {
-        pieces.push(v);
-        continue;
-      }
-      if (v.start < start) pieces.push({ ...v, end: start });
-      pieces.push({ ...v, start: Math.max(v.start, start), end: Math.min(v.end, end), prot });
-      if (v.end > end) pieces.push({ ...v, start: end });
-    }
+    this.reshape(start, end, (part) => ({ ...part, prot }));
     for (let a = start; a < end; a += PAGE_SIZE) {
       this.space.pt.updateEntry(a, 1, {
         setLo: prot & PROT_WRITE ? PTE_RW : 0, clearLo: prot & PROT_WRITE ? 0 : PTE_RW,
@@ -118,8 +126,6 @@ export class UserMm {
       });
       this.mmu.invlpg(a);
     }
-    this.vmas.length = 0;
-    this.vmas.push(...pieces.sort((x, y) => x.start - y.start));
     return true;
   }
 

@@ -14,11 +14,12 @@ import { formatUnwind } from '../arch/x86/unwind.js';
 import { unwindSleepingTask } from '../arch/x86/unwind-task.js';
 import { KTHREAD_DATA, bootKernel } from '../boot.js';
 
-const USER_FS = 0x7000_0000_00;
-const USER_GS = 0x6000_0000_00;
+/** The FS and GS bases the user task sets for itself (and checks after every syscall). */
+export const USER_FS = 0x7000_0000_00;
+export const USER_GS = 0x6000_0000_00;
 
 /** getpid in a loop; after each call the FS and GS bases must still be the task's own (ud2 otherwise). */
-const USER_PROGRAM = `
+export const TASKS_USER_PROGRAM = `
   mov $${USER_FS}, %rbx
   wrfsbase %rbx
   mov $${USER_GS}, %rbp
@@ -96,7 +97,7 @@ export function runTasks(design: Design, options: TasksRunOptions = {}): TasksRu
     }
     tick?.(rt, regs, vector);
   });
-  const user = k.startUser(USER_PROGRAM, 'user');
+  const user = k.startUser(TASKS_USER_PROGRAM, 'user');
   k.run(instructions);
   const work = (name: string): number => {
     if (name === 'kspin') return Number(k.platform.native.read64(KTHREAD_DATA));

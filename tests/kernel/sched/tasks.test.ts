@@ -13,33 +13,15 @@ import { KTHREAD_DATA, bootKernel, type Kernel } from '../../../src/kernel/boot.
 import { LOCAL_TIMER_VECTOR } from '../../../src/kernel/arch/x86/entry/index.js';
 import { PKS_INIT_VALUE } from '../../../src/kernel/arch/x86/pks.js';
 import { BUILTIN_DESIGNS } from '../../../src/design/registry.js';
+import { TASKS_USER_PROGRAM, USER_FS, USER_GS } from '../../../src/kernel/scenario/tasks-run.js';
 
 const KEY1_RW = 0x55555550; // PKS_INIT_VALUE with key 1's AD bit (bit 2) clear
-const FS = 0x7000_0000_00;
-const GS = 0x6000_0000_00;
+const FS = USER_FS;
+const GS = USER_GS;
 const PERIOD = 2000;
 
-/** A user task that sets its FS/GS bases, then loops: getpid, check both bases (ud2 on a mismatch), count in %r12. */
-const USER = `
-  mov $${FS}, %rbx
-  wrfsbase %rbx
-  mov $${GS}, %rbp
-  wrgsbase %rbp
-  xor %r12, %r12
-1:
-  mov $39, %eax
-  syscall
-  rdfsbase %rcx
-  cmp %rbx, %rcx
-  jne 2f
-  rdgsbase %rcx
-  cmp %rbp, %rcx
-  jne 2f
-  inc %r12
-  jmp 1b
-2:
-  ud2
-`;
+/** The user task of `kentry tasks`: sets its FS/GS bases, then loops on getpid and checks both (ud2 on a mismatch). */
+const USER = TASKS_USER_PROGRAM;
 
 interface Sample { readonly task: string; readonly pkrs: number }
 
@@ -77,7 +59,7 @@ describe.each(BUILTIN_DESIGNS.map((d) => [d.name, d] as const))('tasks under %s'
     // Both kthreads made progress (their counters are guest memory).
     expect(read64(k, KTHREAD_DATA)).toBeGreaterThan(1000n);
     expect(read64(k, KTHREAD_DATA + 8)).toBeGreaterThan(1000n);
-    // The user task survived every switch with its bases (it counts loops in r12 only while they hold).
+    // The user task survived every switch with its bases (a mismatch would have ended in ud2: an exception here).
     const user = byName.get('user')!;
     expect(user.switchIns).toBeGreaterThan(0);
     // Each task was interrupted with its own thread's PKRS: kpks opened key 1, the others run with PKS_INIT_VALUE.
