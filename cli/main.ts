@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { layoutJson } from '../src/abi/layout-json.js';
 import { BUILTIN_DESIGNS, DEFAULT_DESIGN, designStruct } from '../src/design/registry.js';
-import { KentryError, UsageError } from '../src/lib/errors.js';
+import { KentryError, NotModelledError, UsageError } from '../src/lib/errors.js';
 import { loadDesign } from './design-arg.js';
 import { demoJson, formatComparison, formatScenario, runDemo } from './demo.js';
 import { formatDesigns, formatLayout } from './format.js';
@@ -185,6 +185,10 @@ function main(argv: readonly string[]): number {
     if (e instanceof CommanderError) {
       // help and version exit 0; commander already printed its one-line error.
       return e.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (e instanceof NotModelledError) {
+      process.stderr.write(`kentry: not modelled yet: ${e.message}\n`);
+      return EXIT_USAGE;
     }
     if (e instanceof UsageError) {
       process.stderr.write(`kentry: ${e.message}\n`);

@@ -21,6 +21,15 @@ export class UsageError extends KentryError {
   }
 }
 
+/** Something a guest program asked for that kentry does not model yet (said plainly, never faked). */
+export class NotModelledError extends KentryError {
+  readonly code = 'not-modelled' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotModelledError';
+  }
+}
+
 /** A kentry bug: an invariant of the model does not hold. */
 export class InternalError extends KentryError {
   readonly code = 'internal' as const;

@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,11 +30,11 @@ export interface HostRun {
   readonly stderr: string;
 }
 
-const SIGNALS: Readonly<Record<string, number>> = { SIGILL: 4, SIGTRAP: 5, SIGBUS: 7, SIGFPE: 8, SIGSEGV: 11 };
+const SIGNALS: Readonly<Record<string, number>> = constants.signals;
 
 /** Runs natively; a signal death reports 128 + signal, as `kentry run` and a shell do. */
 export function runNative(path: string, args: readonly string[], env: Record<string, string>): HostRun {
   const r = spawnSync(path, args, { encoding: 'utf8', env, timeout: 20_000 });
-  const status = r.signal ? 128 + (SIGNALS[r.signal] ?? 0) : (r.status ?? -1);
+  const status = r.signal ? 128 + (SIGNALS[r.signal] ?? -128) : (r.status ?? -1);
   return { status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -53,6 +53,16 @@ describe.skipIf(SKIP_HOST_ORACLE)('kentry run vs the host kernel', () => {
   });
 });
 
+describe.skipIf(SKIP_HOST_ORACLE)('signals without handlers vs the host kernel', () => {
+  it.each(['term', 'ignored', 'blocked', 'chld', 'abort', 'badsig', 'esrch', 'none'])('"%s": same output and status', (what) => {
+    const exe = buildGuest('signals', ['-static']);
+    const host = runNative(exe, [what], ENV);
+    const model = kentryRun(exe, [what]);
+    expect(model.stdout).toBe(host.stdout);
+    expect(model.status).toBe(host.status);
+  });
+});
+
 /** `kentry run` with KENTRY_TEST in its environment (the guest inherits the CLI's environment). */
 function spawnWithEnv(exe: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
   const prev = process.env['KENTRY_TEST'];

@@ -44,7 +44,7 @@ export function startProgram(k: Kernel, pid: number, file: Uint8Array, o: Progra
   });
   const task = newTask(platform, pid, o.execfn.split('/').pop() || 'program', 'user');
   const process: LinuxProcess = {
-    pid, rt: platform.native, mm, console: o.console, exePath: o.exePath ?? (o.execfn.startsWith('/') ? o.execfn : `/${o.execfn}`),
+    pid, task, rt: platform.native, mm, console: o.console, exePath: o.exePath ?? (o.execfn.startsWith('/') ? o.execfn : `/${o.execfn}`),
     clearChildTid: 0, robustList: null, nsPerInstruction: 1,
     instructions: () => cpu.instructions,
     random,

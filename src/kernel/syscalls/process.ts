@@ -5,11 +5,14 @@
  * read or write.
  */
 import type { NativeRuntime } from '../arch/x86/native.js';
+import type { Task } from '../arch/x86/sched.js';
 import type { UserMm } from '../mm.js';
 import type { HostConsole } from './host.js';
 
 export interface LinuxProcess {
   readonly pid: number;
+  /** Its (single) task: signal state, exit. */
+  readonly task: Task;
   readonly rt: NativeRuntime;
   readonly mm: UserMm;
   readonly console: HostConsole;

@@ -12,6 +12,7 @@ import {
 } from './misc.js';
 import { sysBrk, sysMadvise, sysMmap, sysMprotect, sysMunmap } from './mm.js';
 import type { LinuxProcess } from './process.js';
+import { sysKill, sysRtSigaction, sysRtSigpending, sysRtSigprocmask, sysTgkill } from './signal.js';
 
 export function linuxSyscalls(p: LinuxProcess, cpu: Cpu): [number, SyscallFn][] {
   const ids = (v: number): SyscallFn => () => v;
@@ -25,18 +26,24 @@ export function linuxSyscalls(p: LinuxProcess, cpu: Cpu): [number, SyscallFn][] 
     [10, (r) => sysMprotect(p, r)],
     [11, (r) => sysMunmap(p, r)],
     [12, (r) => sysBrk(p, r)],
+    [13, (r) => sysRtSigaction(p, r)],
+    [14, (r) => sysRtSigprocmask(p, r)],
     [16, (r) => sysIoctl(p, r)],
     [20, (r) => sysWritev(p, r)],
     [28, (r) => sysMadvise(p, r)],
     [39, ids(p.pid)], // getpid
+    [62, (r) => sysKill(p, r)],
     [63, (r) => sysUname(p, r)],
     [89, (r) => sysReadlink(p, r)],
     [102, ids(0)], [104, ids(0)], [107, ids(0)], [108, ids(0)], // getuid getgid geteuid getegid
     [110, ids(0)], // getppid: the kernel's caller stands in for the parent
     [158, (r) => sysArchPrctl(p, cpu, r)],
+    [127, (r) => sysRtSigpending(p, r)],
     [186, ids(p.pid)], // gettid
+    [200, (r) => sysTgkill(p, r, false)],
     [218, (r) => sysSetTidAddress(p, r)],
     [228, (r) => sysClockGettime(p, r)],
+    [234, (r) => sysTgkill(p, r, true)],
     [262, (r) => sysNewfstatat(p, r)],
     [267, (r) => sysReadlinkat(p, r)],
     [273, (r) => sysSetRobustList(p, r)],

@@ -19,7 +19,7 @@ import { KERNEL_DATA, PAGE_SIZE, THREAD_SIZE, taskStackBottom, taskStackTop } fr
 import type { NativeBody } from './native.js';
 import { pksNewThread, x86PkrsLoad, type PksKernel } from './pks.js';
 import type { Platform } from './platform.js';
-import { SwitchRequest, type Scheduler, type Task, type TaskKind } from './sched.js';
+import { SwitchRequest, defaultSignals, type Scheduler, type Task, type TaskKind } from './sched.js';
 import { publishStackTop } from './user-task.js';
 
 const TASK_LAYOUT = layoutOf(taskStruct);
@@ -55,6 +55,7 @@ export function newTask(platform: Platform, pid: number, name: string, kind: Tas
     switchIns: 0,
     pendingSignals: [],
     exit: null,
+    signals: defaultSignals(),
   };
   kernelView(platform, TASK_LAYOUT, taskStructAddress).set('pid', pid);
   return task;

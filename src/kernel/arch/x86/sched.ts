@@ -42,6 +42,8 @@ export interface Task {
   readonly pendingSignals: PendingSignal[];
   /** How it ended, once dead. */
   exit: TaskExit | null;
+  /** The signal dispositions (sighand->action[sig - 1]) and the blocked mask (bit sig - 1). */
+  readonly signals: TaskSignals;
   wakeAt: number;
   /** Times the scheduler switched to it. */
   switchIns: number;
@@ -55,6 +57,23 @@ export interface PendingSignal {
   readonly addr: number;
   /** Raised by the task's own fault (force_sig_fault): delivered before other pending signals. */
   readonly synchronous: boolean;
+}
+
+/** One signal's disposition: SIG_DFL (0), SIG_IGN (1) or a handler address. */
+export interface SigAction {
+  handler: bigint;
+  flags: bigint;
+  restorer: bigint;
+  mask: bigint;
+}
+
+export interface TaskSignals {
+  readonly actions: SigAction[];
+  blocked: bigint;
+}
+
+export function defaultSignals(): TaskSignals {
+  return { actions: Array.from({ length: 64 }, () => ({ handler: 0n, flags: 0n, restorer: 0n, mask: 0n })), blocked: 0n };
 }
 
 /** How a task ended: exit_group(code), or killed by a signal's default action. */
