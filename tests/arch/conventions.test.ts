@@ -1,6 +1,6 @@
 /** STYLE.md §2.4: every error kentry throws on purpose is an Error with a string `code`. */
 import { describe, expect, it } from 'vitest';
-import { InternalError, KentryError, UsageError, assert } from '../../src/lib/errors.js';
+import { InternalError, KentryError, NotModelledError, UsageError, assert } from '../../src/lib/errors.js';
 import { DesignSpecError } from '../../src/design/validate.js';
 import { CpuFault, PageFault } from '../../src/cpu/faults.js';
 import { PhysMemoryLimitError } from '../../src/cpu/phys-memory.js';
@@ -8,7 +8,7 @@ import { AsmError } from '../../src/asm/index.js';
 
 describe('error conventions', () => {
   const samples: KentryError[] = [
-    new UsageError('u'), new InternalError('i'), new DesignSpecError('$.x', 'p'), new AsmError(1, 'x', 'y'),
+    new UsageError('u'), new InternalError('i'), new NotModelledError('n'), new DesignSpecError('$.x', 'p'), new AsmError(1, 'x', 'y'),
   ];
   it.each(samples.map((e) => [e.name, e] as const))('%s is an Error with a literal code', (_n, e) => {
     expect(e).toBeInstanceOf(Error);

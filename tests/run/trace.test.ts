@@ -41,6 +41,15 @@ describe.skipIf(SKIP_HOST_ORACLE)('kentry run --trace', () => {
   });
 });
 
+describe.skipIf(SKIP_HOST_ORACLE)('kentry run: what is not modelled yet', () => {
+  it('a signal handler: one clear line, exit 2, never a fake run', () => {
+    const exe = buildGuest('handler', ['-static']);
+    const r = kentry('run', exe);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^kentry: not modelled yet: SIGUSR1 has a handler at 0x[0-9a-f]+: signal frames and handlers are not modelled yet$/)]);
+  });
+});
+
 describe('kentry run: bad input is one line and exit 2', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kentry-badrun-'));
   const text = join(dir, 'not-elf');
