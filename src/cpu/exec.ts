@@ -120,6 +120,11 @@ export class Cpu extends CpuCore {
    * before each block.
    */
   blockBreak = 0;
+  /**
+   * Interpreted runs of an instruction before a block is compiled from it
+   * (1..255). Tests set 1 to run every instruction they can inside blocks.
+   */
+  blockThreshold = BLOCK_THRESHOLD;
   /** Window for instructions that cross a page boundary. */
   private readonly window = new Uint8Array(MAX_INSN * 2);
 
@@ -189,7 +194,7 @@ export class Cpu extends CpuCore {
             block.run(this);
             continue;
           }
-        } else if ((this.codeHeat[off] = this.codeHeat[off]! + 1) >= BLOCK_THRESHOLD && !this.codeHasHostcalls) {
+        } else if ((this.codeHeat[off] = this.codeHeat[off]! + 1) >= this.blockThreshold && !this.codeHasHostcalls) {
           this.codeBlocks[off] = this.formBlock(rip, off);
           continue;
         }
