@@ -161,7 +161,7 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
         const rec = beginEntry(c(), rt, call, 'syscall', 'do_syscall_64', null);
         rec.pkrsAtHandler = rec.pkrsAtEntry;
         const regs = new PtRegs(rt, design.ptRegs, rec.regs);
-        const nr = Number(BigInt.asIntN(32, call.arg(1)));
+        const nr = call.argInt(1);
         const sink = trace.sink;
         const args = sink ? (['di', 'si', 'dx', 'r10', 'r8', 'r9'] as const).map((m) => regs.get(m)) : [];
         const sysret = yield* doSyscall64(k().deps, k().syscalls, regs, nr);

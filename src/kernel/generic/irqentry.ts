@@ -61,7 +61,7 @@ export function irqentryEnter(d: EntryDeps, regs: EntryRegs, store: EntryStateSt
   store.setExitRcu(exitRcu);
   traceStep(d, 'arch_save_aux_pt_regs');
   d.hooks.archSaveAuxPtRegs(regs, store);
-  traceCall(d, 'irqentry_enter', 'exit', `exit_rcu=${exitRcu ? 1 : 0}`);
+  if (d.trace) traceCall(d, 'irqentry_enter', 'exit', `exit_rcu=${exitRcu ? 1 : 0}`); // the detail string only when traced
 }
 
 /**
@@ -125,7 +125,7 @@ export function* irqentryExitCondResched(d: EntryDeps, regs: EntryRegs, store: E
  */
 export function* irqentryExit(d: EntryDeps, regs: EntryRegs, store: EntryStateStore): MaySleep {
   const exitRcu = store.getExitRcu();
-  traceCall(d, 'irqentry_exit', 'enter', `exit_rcu=${exitRcu ? 1 : 0}`);
+  if (d.trace) traceCall(d, 'irqentry_exit', 'enter', `exit_rcu=${exitRcu ? 1 : 0}`); // the detail string only when traced
   d.cpu.lockdep.assertIrqsDisabled('irqentry_exit');
   traceStep(d, 'arch_restore_aux_pt_regs');
   d.hooks.archRestoreAuxPtRegs(regs, store);

@@ -47,7 +47,7 @@ export function irqentryNmiEnter(d: EntryDeps, regs: EntryRegs, store: EntryStat
   traceStep(d, 'ftrace_nmi_enter');
   traceStep(d, 'arch_save_aux_pt_regs');
   d.hooks.archSaveAuxPtRegs(regs, store);
-  traceCall(d, 'irqentry_nmi_enter', 'exit', `lockdep=${was ? 1 : 0}`);
+  if (d.trace) traceCall(d, 'irqentry_nmi_enter', 'exit', `lockdep=${was ? 1 : 0}`); // the detail string only when traced
 }
 
 /**
@@ -68,7 +68,7 @@ export function irqentryNmiEnter(d: EntryDeps, regs: EntryRegs, store: EntryStat
  */
 export function irqentryNmiExit(d: EntryDeps, regs: EntryRegs, store: EntryStateStore): void {
   const was = store.getLockdep();
-  traceCall(d, 'irqentry_nmi_exit', 'enter', `lockdep=${was ? 1 : 0}`);
+  if (d.trace) traceCall(d, 'irqentry_nmi_exit', 'enter', `lockdep=${was ? 1 : 0}`); // the detail string only when traced
   const { lockdep, preempt } = d.cpu;
   traceStep(d, 'arch_restore_aux_pt_regs');
   d.hooks.archRestoreAuxPtRegs(regs, store);

@@ -47,11 +47,11 @@ export function syscallEnterFromUserModeWork(d: EntryDeps, regs: EntryRegs, nr: 
  * @kernel include/linux/entry-common.h syscall_enter_from_user_mode
  */
 export function syscallEnterFromUserMode(d: EntryDeps, regs: EntryRegs, nr: number): number {
-  traceCall(d, 'syscall_enter_from_user_mode', 'enter', `nr=${nr}`);
+  if (d.trace) traceCall(d, 'syscall_enter_from_user_mode', 'enter', `nr=${nr}`); // the detail string only when traced
   enterFromUserMode(d, regs);
   localIrqEnable(d);
   const ret = syscallEnterFromUserModeWork(d, regs, nr);
-  traceCall(d, 'syscall_enter_from_user_mode', 'exit', `nr=${ret}`);
+  if (d.trace) traceCall(d, 'syscall_enter_from_user_mode', 'exit', `nr=${ret}`); // the detail string only when traced
   return ret;
 }
 

@@ -67,6 +67,12 @@ export class Injector {
     },
   ) {}
 
+  /** Whether any trigger names a native function (beginEntry skips the lookup otherwise). */
+  get hasFunctionTriggers(): boolean {
+    for (const p of this.pending) if (!p.fired && 'atFunction' in p.trigger) return true;
+    return false;
+  }
+
   schedule(event: InjectedEvent, trigger: InjectionTrigger): void {
     if ('inStub' in trigger && !this.ranges.has(trigger.inStub)) this.ranges.set(trigger.inStub, this.stubRange(trigger.inStub));
     this.pending.push({ event, trigger, seen: 0, fired: false, visitOver: false });

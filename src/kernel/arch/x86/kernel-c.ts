@@ -96,7 +96,7 @@ export interface EntryRecord {
 }
 
 /** Finished entries kept in full (older ones are only counted), so a long run's memory stays bounded. */
-export const FINISHED_KEPT = 1 << 16;
+export const FINISHED_KEPT = 1 << 12;
 
 /** Running entries (innermost last), the latest finished ones in order of return, and counts of all. */
 export class EntryLog {
@@ -211,7 +211,7 @@ export function beginEntry(
     updates: [],
     store: kind === 'syscall' ? null : entryStore(ctx.design, rt, regs, stateLocal),
   });
-  if (ctx.injector.functionStart(cFunction)) rt.boundary();
+  if (ctx.injector.hasFunctionTriggers && ctx.injector.functionStart(cFunction)) rt.boundary();
   return rec;
 }
 

@@ -58,6 +58,8 @@ export interface NativeCall {
   arg(i: number): bigint;
   /** Argument `i` as an address (the canonical sign-extended number the CPU uses). */
   address(i: number): number;
+  /** Bits 31:0 of argument `i` as a signed 32-bit number (a C `int` argument), without a BigInt. */
+  argInt(i: number): number;
 }
 
 /** A body that might sleep: yields are context-switch requests (generic/sleep.ts). */
@@ -96,6 +98,8 @@ export type ExitHandler = (exit: CpuExit) => boolean;
 
 export class NativeRuntime {
   private readonly byAddress = new Map<number, NativeFunction>();
+  /** The same functions by slot index (address - textBase) / NATIVE_SLOT: the hostcall path's lookup. */
+  private readonly bySlot: (NativeFunction | undefined)[] = [];
   private readonly byName = new Map<string, NativeFunction>();
   private nextAddress: number;
   /** The innermost running native call (its resume point is where nested work returns). */
@@ -131,6 +135,7 @@ export class NativeRuntime {
     const fn: NativeFunction = { name, address: this.nextAddress, locals: Math.ceil(locals / 8) * 8, body };
     this.nextAddress += NATIVE_SLOT;
     this.byAddress.set(fn.address, fn);
+    this.bySlot[(fn.address - this.textBase) / NATIVE_SLOT] = fn;
     this.byName.set(name, fn);
     return fn;
   }
@@ -175,7 +180,8 @@ export class NativeRuntime {
    * argument registers, returns through `leave; ret` with RAX set.
    */
   dispatch(address: number): void {
-    const fn = this.byAddress.get(address);
+    const off = address - this.textBase;
+    const fn = off % NATIVE_SLOT === 0 ? this.bySlot[off / NATIVE_SLOT] : undefined;
     if (!fn) {
       this.resume(address);
       return;
@@ -596,6 +602,10 @@ class CallRecord implements NativeCall {
   address(i: number): number {
     const [lo, hi] = this.half(i);
     return linearOf(hi, lo);
+  }
+
+  argInt(i: number): number {
+    return this.half(i)[0] | 0;
   }
 }
 
