@@ -132,6 +132,7 @@ const ERRCODE = new Set([8, 10, 11, 12, 13, 14, 17, 21, 29]);
 
 /** One machine serves every case: building one costs milliseconds, a snippet microseconds. */
 let shared: ModelMachine | undefined;
+let defaultBlockThreshold: number | undefined;
 
 /**
  * Runs `c` on the model; the result has the native harness's shape. The
@@ -140,10 +141,13 @@ let shared: ModelMachine | undefined;
  * blocking — everything a snippet or a delivery can change. The decode
  * cache needs no reset: it revalidates cached instructions against the bytes.
  */
-export function runModel(c: NativeCase, budget = 100_000): NativeResult {
+export function runModel(c: NativeCase, budget = 100_000, blockThreshold?: number): NativeResult {
   const data = dataBefore(c);
   if (!shared) shared = modelMachine(c.code, data);
   const { cpu, phys } = shared;
+  // blockThreshold 1: every straight run goes through a compiled block from its first execution.
+  if (defaultBlockThreshold === undefined) defaultBlockThreshold = cpu.blockThreshold;
+  cpu.blockThreshold = blockThreshold ?? defaultBlockThreshold;
   phys.writeBytes(PHYS_CODE, codePage(c.code));
   phys.writeBytes(PHYS_DATA, data);
   const regs: Partial<Gprs> = { rsp: STACK_TOP, ...c.regs };

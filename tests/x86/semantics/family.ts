@@ -107,6 +107,16 @@ export function runCases(seed: number, cases: readonly SemCase[]): FamilyReport 
     const undef = form.undef?.(c) ?? 0n;
     const diffs = compareResults(native[i]!, model, { flagsMask: ~undef, xmm: false });
     if (diffs.length > 0) failures.push(`seed=${seed} #${i} ${describeCase(form, c)} :: ${diffs.join('; ')}`);
+    // The same case through compiled blocks (src/cpu/blocks.ts) from the first execution: the host is the oracle for both paths.
+    let blocks: NativeResult;
+    try {
+      blocks = runModel(c, undefined, 1);
+    } catch (e) {
+      failures.push(`seed=${seed} #${i} ${describeCase(form, c)} :: [blocks] model threw ${(e as Error).message}`);
+      return;
+    }
+    const blockDiffs = compareResults(native[i]!, blocks, { flagsMask: ~undef, xmm: false });
+    if (blockDiffs.length > 0) failures.push(`seed=${seed} #${i} ${describeCase(form, c)} :: [blocks] ${blockDiffs.join('; ')}`);
   });
   if (process.env['KENTRY_X86_VERBOSE']) console.log(`semantics: ${cases.length} cases, ${failures.length} differ (seed ${seed})`);
   return { cases: cases.length, failures, native };
