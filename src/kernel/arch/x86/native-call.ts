@@ -4,7 +4,6 @@
  * record — the frame and the argument registers as they were at the call.
  */
 import { RCX, RDI, RDX, RSI, linearOf } from '../../../cpu/core.js';
-import type { NativeRuntime } from './native.js';
 
 /** Argument registers of the System V AMD64 ABI, in order. */
 export const ARG_REGS = [RDI, RSI, RDX, RCX, 8, 9] as const;
@@ -13,7 +12,7 @@ export const ARG_REGS = [RDI, RSI, RDX, RCX, 8, 9] as const;
 export type NativeResult = number | bigint | boolean | void;
 
 export interface NativeCall {
-  readonly fn: NativeFunction;
+  readonly fn: NativeFunctionInfo;
   /** RBP of this call's frame: saved RBP at [frame], return address at [frame + 8]. */
   readonly frame: number;
   /** Address of the locals (frame - fn.locals). */
@@ -29,15 +28,14 @@ export interface NativeCall {
 /** A body that might sleep: yields are context-switch requests (generic/sleep.ts). */
 export type SleepingBody = Generator<unknown, NativeResult, undefined>;
 
-export type NativeBody = (rt: NativeRuntime, call: NativeCall) => NativeResult | SleepingBody;
 
 
-export interface NativeFunction {
+/** What a call record knows of its function (the body lives with the runtime, native.ts). */
+export interface NativeFunctionInfo {
   readonly name: string;
   readonly address: number;
   /** Bytes of locals below the saved RBP (a multiple of 8). */
   readonly locals: number;
-  readonly body: NativeBody;
 }
 
 /** A call's frame and its argument registers as they were at the call (the body may clobber the registers). */
@@ -52,7 +50,7 @@ export class CallRecord implements NativeCall {
   private readonly l5: number; private readonly h5: number;
 
   constructor(
-    readonly fn: NativeFunction,
+    readonly fn: NativeFunctionInfo,
     readonly frame: number,
     lo: ArrayLike<number>,
     hi: ArrayLike<number>,

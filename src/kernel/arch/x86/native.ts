@@ -34,10 +34,16 @@ import { AC } from '../../../cpu/flags.js';
 import { InternalError, KentryError } from '../../../lib/errors.js';
 import {
   ARG_REGS, CallRecord, isSleeping, toBig,
-  type NativeBody, type NativeCall, type NativeFunction, type NativeResult, type SleepingBody,
+  type NativeCall, type NativeFunctionInfo, type NativeResult, type SleepingBody,
 } from './native-call.js';
 
-export type { NativeBody, NativeCall, NativeFunction, NativeResult, SleepingBody } from './native-call.js';
+export type { NativeCall, NativeResult, SleepingBody } from './native-call.js';
+
+export type NativeBody = (rt: NativeRuntime, call: NativeCall) => NativeResult | SleepingBody;
+
+export interface NativeFunction extends NativeFunctionInfo {
+  readonly body: NativeBody;
+}
 
 const TWO_32 = 4294967296;
 /** Bytes of kernel text each native function owns (entry at +0, resume point at +8). */
