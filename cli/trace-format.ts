@@ -1,7 +1,7 @@
 /**
  * `kentry run --trace entry`: one line per kernel entry on stderr, strace-like
- * for system calls (raw arguments in hex — decoding per call is still to
- * come — and the result, with the errno name for -errno), and the
+ * for system calls (arguments decoded where src/kernel/syscalls/decode.ts
+ * knows the call, else raw hex; the result with the errno name for -errno), and the
  * vector, interrupted RIP and CPL for exceptions and interrupts.
  */
 import * as errno from '../src/abi/errno.js';
@@ -29,7 +29,7 @@ export function formatTraceEvent(e: EntryTraceEvent): string {
   switch (e.kind) {
     case 'syscall': {
       const name = e.name ?? `syscall_${e.nr}`;
-      const args = e.args.slice(0, e.name ? (ARITY[e.name] ?? 6) : 6).map(hex).join(', ');
+      const args = e.decoded ? e.decoded.join(', ') : e.args.slice(0, e.name ? (ARITY[e.name] ?? 6) : 6).map(hex).join(', ');
       return `[${e.pid}] ${name}(${args}) = ${result(e.result)}`;
     }
     case 'exception':

@@ -37,6 +37,7 @@ import { Scheduler, type Task } from './arch/x86/sched.js';
 import { archDoSignalOrRestart, doGroupExit } from './arch/x86/signal.js';
 import type { EntryTraceSink } from './arch/x86/entry-trace.js';
 import { syscallName } from '../abi/syscall-names.js';
+import { decodeSyscallArgs } from './syscalls/decode.js';
 import { PtRegs } from './arch/x86/regs.js';
 import { startUserTask } from './arch/x86/user-task.js';
 import { doSyscall64, type SyscallFn } from './arch/x86/syscall64.js';
@@ -164,9 +165,11 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
         const nr = call.argInt(1);
         const sink = trace.sink;
         const args = sink ? (['di', 'si', 'dx', 'r10', 'r8', 'r9'] as const).map((m) => regs.get(m)) : [];
+        const name = syscallName(nr);
+        const decoded = sink && name ? decodeSyscallArgs(cpu.mmu, name, args) : null;
         const sysret = yield* doSyscall64(k().deps, k().syscalls, regs, nr);
         sink?.({
-          kind: 'syscall', pid: sched.current.pid, nr, name: syscallName(nr), args,
+          kind: 'syscall', pid: sched.current.pid, nr, name, args, decoded,
           result: BigInt.asIntN(64, regs.get('ax')), rip: Number(BigInt.asIntN(64, regs.get('ip'))),
         });
         endEntry(c(), rec);

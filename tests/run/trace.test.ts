@@ -27,6 +27,11 @@ describe.skipIf(SKIP_HOST_ORACLE)('kentry run --trace', () => {
     expect(calls.concat('exit_group')).toEqual(hostCalls.slice(1));
     expect(lines.some((l) => /^\[1\] rseq\(.*\) = -1 ENOSYS$/.test(l))).toBe(true); // the host's rseq succeeds; kentry has none
     expect(lines.at(-1)).toBe('[1] +++ exited with 9 +++');
+    // Decoded as strace prints them: the write's buffer quoted, flags and codes by name.
+    expect(lines).toContain('[1] write(1, "about to: exit\\n", 15) = 15');
+    expect(lines.some((l) => /^\[1\] arch_prctl\(ARCH_SET_FS, 0x[0-9a-f]+\) = 0$/.test(l))).toBe(true);
+    expect(lines.some((l) => /^\[1\] mprotect\(0x[0-9a-f]+, \d+, PROT_READ\) = 0$/.test(l))).toBe(true);
+    expect(lines).toContain('[1] brk(NULL) = ' + /brk\(NULL\) = (0x[0-9a-f]+)/.exec(r.stderr)![1]);
   });
 
   it('--json-trace writes the #PF and the signal that killed the program', () => {

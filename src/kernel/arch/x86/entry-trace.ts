@@ -12,6 +12,8 @@ export type EntryTraceEvent =
       readonly name: string | null;
       /** rdi, rsi, rdx, r10, r8, r9 as unsigned 64-bit values. */
       readonly args: readonly bigint[];
+      /** The arguments as strace would print them (read before the call), or null for a call without a decoder. */
+      readonly decoded: readonly string[] | null;
       /** RAX on return (signed; -4095..-1 is -errno). */
       readonly result: bigint;
       /** The user RIP after the SYSCALL instruction. */
