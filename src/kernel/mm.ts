@@ -23,6 +23,8 @@ export interface Vma {
   prot: number;
   /** What /proc/self/maps would print in the last column ('[heap]', '[stack]', the file, or ''). */
   name: string;
+  /** File offset of `start` for a file mapping, else 0. */
+  offset: number;
 }
 
 /** mmap_base with randomization off: TASK_SIZE - gap (the stack's 8 MiB rlimit + its guard), as Linux's mmap_base(). */
@@ -63,7 +65,7 @@ export class UserMm {
    * address of each page, in order, for the caller to fill, or null when
    * the machine's memory cannot back it (-ENOMEM).
    */
-  map(start: number, end: number, prot: number, name: string): number[] | null {
+  map(start: number, end: number, prot: number, name: string, offset = 0): number[] | null {
     // Every page is backed now (no demand paging), so a mapping larger than free memory fails up front: -ENOMEM.
     if ((end - start) / PAGE_SIZE > this.space.framesLeft()) return null;
     this.unmap(start, end);
@@ -74,8 +76,9 @@ export class UserMm {
       this.mmu.invlpg(a);
       frames.push(pa);
     }
-    this.vmas.push({ start, end, prot, name });
+    this.vmas.push({ start, end, prot, name, offset });
     this.vmas.sort((x, y) => x.start - y.start);
+    this.merge();
     return frames;
   }
 
@@ -93,16 +96,38 @@ export class UserMm {
         next.push(v);
         continue;
       }
+      const at = (a: number): number => (v.offset === 0 && !v.name.startsWith('/') ? 0 : v.offset + (a - v.start));
       if (v.start < start) next.push({ ...v, end: start });
-      const part = { ...v, start: Math.max(v.start, start), end: Math.min(v.end, end) };
+      const part = { ...v, start: Math.max(v.start, start), end: Math.min(v.end, end), offset: at(Math.max(v.start, start)) };
       hit.push(part);
       const r = inside(part);
       if (r) next.push(r);
-      if (v.end > end) next.push({ ...v, start: end });
+      if (v.end > end) next.push({ ...v, start: end, offset: at(end) });
     }
     this.vmas.length = 0;
     this.vmas.push(...next.sort((x, y) => x.start - y.start));
     return hit;
+  }
+
+  /**
+   * vma_merge: neighbours that touch, with the same rights, name and (for a
+   * file) continuing offsets become one VMA — a heap grown by brk stays one
+   * [heap] line in /proc/self/maps.
+   */
+  private merge(): void {
+    const out: Vma[] = [];
+    for (const v of this.vmas) {
+      const last = out[out.length - 1];
+      const anon = !v.name.startsWith('/');
+      if (last && last.end === v.start && last.prot === v.prot && last.name === v.name &&
+          (anon || last.offset + (last.end - last.start) === v.offset)) {
+        last.end = v.end;
+      } else {
+        out.push({ ...v });
+      }
+    }
+    this.vmas.length = 0;
+    this.vmas.push(...out);
   }
 
   /** munmap: drop the pages and split or shrink the VMAs. */
@@ -119,6 +144,7 @@ export class UserMm {
   protect(start: number, end: number, prot: number): boolean {
     for (let a = start; a < end; a += PAGE_SIZE) if (!this.find(a)) return false;
     this.reshape(start, end, (part) => ({ ...part, prot }));
+    this.merge();
     for (let a = start; a < end; a += PAGE_SIZE) {
       this.space.pt.updateEntry(a, 1, {
         setLo: prot & PROT_WRITE ? PTE_RW : 0, clearLo: prot & PROT_WRITE ? 0 : PTE_RW,

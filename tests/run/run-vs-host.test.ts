@@ -53,6 +53,17 @@ describe.skipIf(SKIP_HOST_ORACLE)('kentry run vs the host kernel', () => {
   });
 });
 
+describe.skipIf(SKIP_HOST_ORACLE)('files a program may open vs the host kernel', () => {
+  it('its own executable and /proc/self/maps: fds, reads, lseek, close, errors, the maps lines', () => {
+    const exe = buildGuest('files', ['-static']);
+    const host = runNative(exe, [], ENV);
+    const model = kentryRun(exe, []);
+    expect(host.stdout).toContain('maps: stack 1, heap 1, image lines yes');
+    expect(model.stdout).toBe(host.stdout);
+    expect(model.status).toBe(host.status);
+  });
+});
+
 describe.skipIf(SKIP_HOST_ORACLE)('signals without handlers vs the host kernel', () => {
   it.each(['term', 'ignored', 'blocked', 'chld', 'abort', 'badsig', 'esrch', 'none'])('"%s": same output and status', (what) => {
     const exe = buildGuest('signals', ['-static']);

@@ -28,8 +28,10 @@ export interface ExecImage {
 export interface ExecOptions {
   readonly argv: readonly ArgString[];
   readonly envp: readonly ArgString[];
-  /** The path execve was given (AT_EXECFN, and /proc/self/exe). */
+  /** The path execve was given (AT_EXECFN). */
   readonly execfn: string;
+  /** The executable's absolute path (what /proc/self/maps names the image's mappings). */
+  readonly exePath: string;
   /** AT_RANDOM's 16 bytes. */
   readonly random: Uint8Array;
   /** XCR0 of the CPU (the XSAVE area size in AT_MINSIGSTKSZ). */
@@ -63,8 +65,8 @@ export function sigframeSize(xcr0: number): number {
 export function loadElf(mm: UserMm, writePhys: (pa: number, bytes: Uint8Array) => void, file: Uint8Array, o: ExecOptions): ExecImage {
   const plan = planLoad(file);
   for (const s of plan.segments) {
-    const frames = mm.map(s.mapStart, s.mapEnd, s.prot, '') ?? outOfMemory(s.mapEnd - s.mapStart);
     const fileStart = s.offset - (s.vaddr - s.mapStart); // the file position of the first mapped byte
+    const frames = mm.map(s.mapStart, s.mapEnd, s.prot, o.exePath, fileStart) ?? outOfMemory(s.mapEnd - s.mapStart);
     const fileEnd = s.offset + s.filesz;
     frames.forEach((pa, i) => {
       const from = fileStart + i * PAGE_SIZE;

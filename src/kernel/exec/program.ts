@@ -13,6 +13,7 @@ import { UserMm } from '../mm.js';
 import type { HostConsole } from '../syscalls/host.js';
 import type { LinuxProcess } from '../syscalls/process.js';
 import { linuxSyscalls } from '../syscalls/table.js';
+import type { FdTable } from '../syscalls/files.js';
 import { loadElf } from './binfmt-elf.js';
 
 export interface ProgramOptions {
@@ -39,12 +40,15 @@ export function startProgram(k: Kernel, pid: number, file: Uint8Array, o: Progra
   const rand = mulberry32(o.seed ?? 1);
   const random = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => Math.floor(rand() * 256));
   const mm = new UserMm(platform.space, cpu.mmu);
+  const exePath = o.exePath ?? (o.execfn.startsWith('/') ? o.execfn : `/${o.execfn}`);
   const image = loadElf(mm, (pa, bytes) => platform.phys.writeBytes(pa, bytes), file, {
-    argv: o.argv, envp: o.envp, execfn: o.execfn, random: random(16), xcr0: cpu.xcr0, cpuid1Edx: cpuid(cpu, 1, 0)[3],
+    argv: o.argv, envp: o.envp, execfn: o.execfn, exePath, random: random(16), xcr0: cpu.xcr0, cpuid1Edx: cpuid(cpu, 1, 0)[3],
   });
+  const files: FdTable = new Map();
+  for (const fd of [0, 1, 2]) if (o.console.kind(fd) !== 'closed') files.set(fd, { kind: 'console', fd });
   const task = newTask(platform, pid, o.execfn.split('/').pop() || 'program', 'user');
   const process: LinuxProcess = {
-    pid, task, rt: platform.native, mm, console: o.console, exePath: o.exePath ?? (o.execfn.startsWith('/') ? o.execfn : `/${o.execfn}`),
+    pid, task, rt: platform.native, mm, console: o.console, exePath, exe: file, files,
     clearChildTid: 0, robustList: null, nsPerInstruction: 1,
     instructions: () => cpu.instructions,
     random,

@@ -14,6 +14,8 @@ type Kind = 'fd' | 'int' | 'uint' | 'hex' | 'ptr' | 'str' | 'buf' | 'prot' | 'ma
 /** Argument kinds by call name; a 'buf' is followed by its length argument. */
 const KINDS: Readonly<Record<string, readonly Kind[]>> = {
   read: ['fd', 'ptr', 'uint'],
+  open: ['str', 'hex', 'hex'],
+  openat: ['atfd', 'str', 'hex', 'hex'],
   write: ['fd', 'buf', 'uint'],
   close: ['fd'],
   fstat: ['fd', 'ptr'],

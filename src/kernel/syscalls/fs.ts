@@ -3,7 +3,8 @@
  * and 2 lead to the host console; nothing else is open (no files yet).
  * @kernel fs/read_write.c ksys_write, do_writev; fs/stat.c vfs_fstatat; fs/ioctl.c; fs/d_path.c (proc_pid_readlink)
  */
-import { EBADF, EFAULT, EINVAL, ENOENT, ENOTTY, ESPIPE } from '../../abi/errno.js';
+import { EACCES, EBADF, EFAULT, EINVAL, EMFILE, ENAMETOOLONG, ENOENT, ENOTTY, ESPIPE } from '../../abi/errno.js';
+import { lowestFreeFd, procMaps, type OpenFile } from './files.js';
 import { layoutOf } from '../../abi/layout.js';
 import { S_IFCHR, S_IFIFO, S_IFREG, stat64 } from '../../abi/structs/stat.js';
 import { StructView } from '../../abi/view.js';
@@ -14,6 +15,9 @@ import { arg, argInt } from './args.js';
 import type { LinuxProcess } from './process.js';
 
 const AT_FDCWD = -100;
+const O_ACCMODE = 3;
+const O_RDONLY = 0;
+const O_CREAT = 0o100;
 const AT_EMPTY_PATH = 0x1000;
 const TCGETS = 0x5401;
 const TIOCGWINSZ = 0x5413;
@@ -21,19 +25,26 @@ const PATH_MAX = 4096;
 /** MAX_RW_COUNT: INT_MAX & PAGE_MASK. */
 const MAX_RW_COUNT = 0x7fff_f000;
 
-function openStd(p: LinuxProcess, fd: number): boolean {
-  return fd >= 0 && fd <= 2 && p.console.kind(fd) !== 'closed';
+function fileOf(p: LinuxProcess, fd: number): OpenFile | undefined {
+  return p.files.get(fd);
+}
+
+/** A console stream that can be written: the host's fd 1 or 2 (fd 0 is read-only here). */
+function writable(p: LinuxProcess, fd: number): number | null {
+  const f = fileOf(p, fd);
+  return f?.kind === 'console' && f.fd !== 0 ? f.fd : null;
 }
 
 /** write(fd, buf, count) */
 export function sysWrite(p: LinuxProcess, regs: PtRegs): number {
   const fd = argInt(regs, 0);
   const count = Math.min(arg(regs, 2), MAX_RW_COUNT);
-  if (fd === 0 || !openStd(p, fd)) return -EBADF;
+  const host = writable(p, fd);
+  if (host === null) return -EBADF;
   if (count < 0) return -EINVAL;
   const bytes = copyFromUser(p.rt, arg(regs, 1), count);
   if (bytes === null) return -EFAULT;
-  p.console.write(fd, bytes);
+  p.console.write(host, bytes);
   return bytes.length;
 }
 
@@ -41,7 +52,8 @@ export function sysWrite(p: LinuxProcess, regs: PtRegs): number {
 export function sysWritev(p: LinuxProcess, regs: PtRegs): number {
   const fd = argInt(regs, 0);
   const cnt = argInt(regs, 2);
-  if (fd === 0 || !openStd(p, fd)) return -EBADF;
+  const host = writable(p, fd);
+  if (host === null) return -EBADF;
   if (cnt < 0 || cnt > 1024) return -EINVAL; // UIO_MAXIOV
   const iov = copyFromUser(p.rt, arg(regs, 1), cnt * 16);
   if (iov === null) return -EFAULT;
@@ -53,7 +65,7 @@ export function sysWritev(p: LinuxProcess, regs: PtRegs): number {
     if (len === 0) continue;
     const bytes = copyFromUser(p.rt, base, len);
     if (bytes === null) return total > 0 ? total : -EFAULT;
-    p.console.write(fd, bytes);
+    p.console.write(host, bytes);
     total += len;
   }
   return total;
@@ -61,19 +73,30 @@ export function sysWritev(p: LinuxProcess, regs: PtRegs): number {
 
 /** read(fd, buf, count) from fd 0. */
 export function sysRead(p: LinuxProcess, regs: PtRegs): number {
-  const fd = argInt(regs, 0);
-  if (fd !== 0 || !openStd(p, fd)) return -EBADF;
+  const f = fileOf(p, argInt(regs, 0));
+  if (!f || (f.kind === 'console' && f.fd !== 0)) return -EBADF;
   const count = Math.min(arg(regs, 2), MAX_RW_COUNT);
   if (count < 0) return -EINVAL;
-  const bytes = p.console.read(0, count);
-  return copyToUser(p.rt, arg(regs, 1), bytes) ? bytes.length : -EFAULT;
+  const bytes = f.kind === 'console' ? p.console.read(0, count) : f.data.subarray(f.pos, f.pos + count);
+  if (!copyToUser(p.rt, arg(regs, 1), bytes)) return -EFAULT;
+  if (f.kind === 'bytes') f.pos += bytes.length;
+  return bytes.length;
 }
 
-/** The struct stat of a standard stream: its type and the console's block size. */
-function statOf(p: LinuxProcess, fd: number): Uint8Array {
+/** The struct stat of an open file: a console stream's type, or a regular file (proc files report size 0). */
+function statOf(p: LinuxProcess, f: OpenFile): Uint8Array {
   const layout = layoutOf(stat64);
   const buf = new BufferStore(new Uint8Array(layout.size));
   const v = new StructView(layout, buf, 0);
+  if (f.kind === 'bytes') {
+    v.set('st_mode', S_IFREG | (f.proc ? 0o444 : 0o755));
+    v.set('st_nlink', 1);
+    v.set('st_size', f.proc ? 0 : f.data.length);
+    v.set('st_blksize', 4096);
+    v.set('st_blocks', f.proc ? 0 : Math.ceil(f.data.length / 512));
+    return buf.readBytes(0, layout.size);
+  }
+  const fd = f.fd;
   const kind = p.console.kind(fd);
   v.set('st_mode', (kind === 'tty' ? S_IFCHR | 0o620 : kind === 'file' ? S_IFREG | 0o644 : S_IFIFO | 0o600));
   v.set('st_nlink', 1);
@@ -86,9 +109,9 @@ function statOf(p: LinuxProcess, fd: number): Uint8Array {
 
 /** fstat(fd, statbuf) */
 export function sysFstat(p: LinuxProcess, regs: PtRegs): number {
-  const fd = argInt(regs, 0);
-  if (!openStd(p, fd)) return -EBADF;
-  return copyToUser(p.rt, arg(regs, 1), statOf(p, fd)) ? 0 : -EFAULT;
+  const f = fileOf(p, argInt(regs, 0));
+  if (!f) return -EBADF;
+  return copyToUser(p.rt, arg(regs, 1), statOf(p, f)) ? 0 : -EFAULT;
 }
 
 /** newfstatat(dirfd, path, statbuf, flags): only the AT_EMPTY_PATH form on a standard stream. */
@@ -99,26 +122,70 @@ export function sysNewfstatat(p: LinuxProcess, regs: PtRegs): number {
   if (path === null) return -EFAULT;
   if (path === 'too-long') return -36; // ENAMETOOLONG
   if (path.length === 0 && flags & AT_EMPTY_PATH) {
-    if (!openStd(p, dirfd)) return -EBADF;
-    return copyToUser(p.rt, arg(regs, 2), statOf(p, dirfd)) ? 0 : -EFAULT;
+    const f = fileOf(p, dirfd);
+    if (!f) return -EBADF;
+    return copyToUser(p.rt, arg(regs, 2), statOf(p, f)) ? 0 : -EFAULT;
   }
-  return dirfd === AT_FDCWD || path[0] === 0x2f ? -ENOENT : -EBADF; // no files yet
+  if (dirfd !== AT_FDCWD && path[0] !== 0x2f && !fileOf(p, dirfd)) return -EBADF;
+  const f = openable(p, new TextDecoder().decode(path));
+  if (!f) return -ENOENT;
+  return copyToUser(p.rt, arg(regs, 2), statOf(p, f)) ? 0 : -EFAULT;
 }
 
 /** ioctl(fd, TCGETS | TIOCGWINSZ, …): ENOTTY unless the stream is a terminal (then too: terminal state is not modelled). */
 export function sysIoctl(p: LinuxProcess, regs: PtRegs): number {
-  const fd = argInt(regs, 0);
-  if (!openStd(p, fd)) return -EBADF;
+  if (!fileOf(p, argInt(regs, 0))) return -EBADF;
   const cmd = Number(BigInt.asUintN(32, regs.get('si')));
   if (cmd === TCGETS || cmd === TIOCGWINSZ) return -ENOTTY;
   return -ENOTTY;
 }
 
-/** lseek on a stream that cannot seek. */
+/** lseek(fd, offset, whence): files seek (SEEK_SET/CUR/END); console streams cannot. */
 export function sysLseek(p: LinuxProcess, regs: PtRegs): number {
-  const fd = argInt(regs, 0);
-  if (!openStd(p, fd)) return -EBADF;
-  return p.console.kind(fd) === 'file' ? -EINVAL : -ESPIPE;
+  const f = fileOf(p, argInt(regs, 0));
+  if (!f) return -EBADF;
+  if (f.kind === 'console') return p.console.kind(f.fd) === 'file' ? -EINVAL : -ESPIPE;
+  const off = arg(regs, 1);
+  const whence = argInt(regs, 2);
+  const base = whence === 0 ? 0 : whence === 1 ? f.pos : whence === 2 ? f.data.length : NaN;
+  if (Number.isNaN(base) || base + off < 0) return -EINVAL;
+  f.pos = base + off;
+  return f.pos;
+}
+
+/** What kentry lets a program open: its own executable and /proc/self/maps (fresh at each open). */
+function openable(p: LinuxProcess, path: string): OpenFile | null {
+  if (path === '/proc/self/maps' || path === `/proc/${p.pid}/maps`) {
+    return { kind: 'bytes', path, data: new TextEncoder().encode(procMaps(p.mm.vmas)), pos: 0, proc: true };
+  }
+  if (path === '/proc/self/exe' || path === p.exePath) return { kind: 'bytes', path, data: p.exe, pos: 0, proc: false };
+  return null;
+}
+
+/** do_sys_open: read-only opens of what `openable` knows; the rest does not exist here. */
+function openCommon(p: LinuxProcess, dirfd: number, pathAddr: number, flags: number): number {
+  const path = strncpyFromUser(p.rt, pathAddr, PATH_MAX);
+  if (path === null) return -EFAULT;
+  if (path === 'too-long') return -ENAMETOOLONG;
+  if (path.length === 0) return -ENOENT;
+  if (dirfd !== AT_FDCWD && path[0] !== 0x2f && !fileOf(p, dirfd)) return -EBADF;
+  const f = openable(p, new TextDecoder().decode(path));
+  if (!f) return flags & O_CREAT ? -EACCES : -ENOENT;
+  if ((flags & O_ACCMODE) !== O_RDONLY || flags & O_CREAT) return -EACCES;
+  const fd = lowestFreeFd(p.files);
+  if (fd === null) return -EMFILE;
+  p.files.set(fd, f);
+  return fd;
+}
+
+/** openat(dirfd, path, flags, mode) */
+export function sysOpenat(p: LinuxProcess, regs: PtRegs): number {
+  return openCommon(p, argInt(regs, 0), arg(regs, 1), argInt(regs, 2));
+}
+
+/** open(path, flags, mode) = openat(AT_FDCWD, path, flags, mode) */
+export function sysOpen(p: LinuxProcess, regs: PtRegs): number {
+  return openCommon(p, AT_FDCWD, arg(regs, 0), argInt(regs, 1));
 }
 
 /** readlink(path, buf, size) / readlinkat: "/proc/self/exe" gives the executable; nothing else exists. */
@@ -140,7 +207,7 @@ export function sysReadlinkat(p: LinuxProcess, regs: PtRegs): number {
   return readlinkCommon(p, arg(regs, 1), arg(regs, 2), argInt(regs, 3));
 }
 
-/** close(fd): the standard streams can be closed; anything else is EBADF. */
+/** close(fd) */
 export function sysClose(p: LinuxProcess, regs: PtRegs): number {
-  return openStd(p, argInt(regs, 0)) ? 0 : -EBADF;
+  return p.files.delete(argInt(regs, 0)) ? 0 : -EBADF;
 }

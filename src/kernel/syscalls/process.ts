@@ -8,6 +8,7 @@ import type { NativeRuntime } from '../arch/x86/native.js';
 import type { Task } from '../arch/x86/sched.js';
 import type { UserMm } from '../mm.js';
 import type { HostConsole } from './host.js';
+import type { FdTable } from './files.js';
 
 export interface LinuxProcess {
   readonly pid: number;
@@ -18,6 +19,10 @@ export interface LinuxProcess {
   readonly console: HostConsole;
   /** The executable's absolute path (readlink("/proc/self/exe"): d_path of the file, always absolute). */
   readonly exePath: string;
+  /** The executable's bytes (opening /proc/self/exe or exePath reads them). */
+  readonly exe: Uint8Array;
+  /** Open file descriptors. */
+  readonly files: FdTable;
   /** set_tid_address's clear_child_tid. */
   clearChildTid: number;
   /** set_robust_list's head and length. */

@@ -5,7 +5,8 @@
 import type { Cpu } from '../../cpu/exec.js';
 import type { SyscallFn } from '../arch/x86/syscall64.js';
 import {
-  sysClose, sysFstat, sysIoctl, sysLseek, sysNewfstatat, sysRead, sysReadlink, sysReadlinkat, sysWrite, sysWritev,
+  sysClose, sysFstat, sysIoctl, sysLseek, sysNewfstatat, sysOpen, sysOpenat, sysRead, sysReadlink, sysReadlinkat, sysWrite,
+  sysWritev,
 } from './fs.js';
 import {
   sysArchPrctl, sysClockGettime, sysGetrandom, sysPrlimit64, sysRseq, sysSetRobustList, sysSetTidAddress, sysUname,
@@ -19,6 +20,7 @@ export function linuxSyscalls(p: LinuxProcess, cpu: Cpu): [number, SyscallFn][] 
   return [
     [0, (r) => sysRead(p, r)],
     [1, (r) => sysWrite(p, r)],
+    [2, (r) => sysOpen(p, r)],
     [3, (r) => sysClose(p, r)],
     [5, (r) => sysFstat(p, r)],
     [8, (r) => sysLseek(p, r)],
@@ -44,6 +46,7 @@ export function linuxSyscalls(p: LinuxProcess, cpu: Cpu): [number, SyscallFn][] 
     [218, (r) => sysSetTidAddress(p, r)],
     [228, (r) => sysClockGettime(p, r)],
     [234, (r) => sysTgkill(p, r, true)],
+    [257, (r) => sysOpenat(p, r)],
     [262, (r) => sysNewfstatat(p, r)],
     [267, (r) => sysReadlinkat(p, r)],
     [273, (r) => sysSetRobustList(p, r)],
