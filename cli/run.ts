@@ -38,7 +38,8 @@ export function runProgram(design: Design, path: string, args: readonly string[]
     const code = (e as NodeJS.ErrnoException).code ?? 'error';
     throw new UsageError(`cannot read '${path}': ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code}`);
   }
-  const k = bootKernel(design);
+  // The local APIC timer ticks every millisecond of virtual time (1 ns per instruction): HZ=1000.
+  const k = bootKernel(design, { timerEvery: 1_000_000 });
   if (o.trace) k.setTrace(o.trace);
   const env = Object.entries(process.env).map(([key, v]) => `${key}=${v ?? ''}`);
   const { task } = startProgram(k, k.allocPid(), file, {

@@ -64,6 +64,16 @@ describe.skipIf(SKIP_HOST_ORACLE)('files a program may open vs the host kernel',
   });
 });
 
+describe.skipIf(SKIP_HOST_ORACLE)('virtual time vs the host kernel', () => {
+  it.each(['sleep', 'alarm'])('"%s": nanosleep moves the clock; alarm() ends pause() with SIGALRM', (what) => {
+    const exe = buildGuest('timers', ['-static']);
+    const host = runNative(exe, [what], ENV);
+    const model = kentryRun(exe, [what]);
+    expect(model.stdout).toBe(host.stdout);
+    expect(model.status).toBe(host.status);
+  });
+});
+
 describe.skipIf(SKIP_HOST_ORACLE)('signals without handlers vs the host kernel', () => {
   it.each(['term', 'ignored', 'blocked', 'chld', 'abort', 'badsig', 'esrch', 'none'])('"%s": same output and status', (what) => {
     const exe = buildGuest('signals', ['-static']);

@@ -15,6 +15,8 @@ import type { LinuxProcess } from '../syscalls/process.js';
 import { linuxSyscalls } from '../syscalls/table.js';
 import type { FdTable } from '../syscalls/files.js';
 import { loadElf } from './binfmt-elf.js';
+import { checkAlarm } from '../syscalls/time.js';
+import { LOCAL_TIMER_VECTOR } from '../arch/x86/entry/symbols.js';
 
 export interface ProgramOptions {
   readonly argv: readonly ArgString[];
@@ -52,8 +54,21 @@ export function startProgram(k: Kernel, pid: number, file: Uint8Array, o: Progra
     clearChildTid: 0, robustList: null, nsPerInstruction: 1,
     instructions: () => cpu.instructions,
     random,
+    clock: { sleptNs: 0, alarmAt: null },
+    sleepForever: () => k.sched.sleepTicks(Infinity),
   };
-  for (const [nr, fn] of linuxSyscalls(process, cpu)) k.syscalls.set(nr, fn);
+  // Every system call first sees whether alarm()'s deadline has passed (so does every timer tick).
+  for (const [nr, fn] of linuxSyscalls(process, cpu)) {
+    k.syscalls.set(nr, (regs) => {
+      checkAlarm(process);
+      return fn(regs);
+    });
+  }
+  const tick = k.irqHandlers.get(LOCAL_TIMER_VECTOR);
+  k.irqHandlers.set(LOCAL_TIMER_VECTOR, (rt, regs, vector) => {
+    tick?.(rt, regs, vector);
+    checkAlarm(process);
+  });
   const stackTop = mapTaskStack(platform, pid);
   k.adopt(task);
   enterUserMode(platform, image.entry, image.rsp, stackTop, true);

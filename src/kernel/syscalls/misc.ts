@@ -95,11 +95,3 @@ export function sysGetrandom(p: LinuxProcess, regs: PtRegs): number {
   if (count < 0 || flags & ~0x7) return -EINVAL;
   return copyToUser(p.rt, arg(regs, 0), p.random(count)) ? count : -EFAULT;
 }
-
-/** clock_gettime(clockid, tp): the virtual clock for every clock id 0..11. */
-export function sysClockGettime(p: LinuxProcess, regs: PtRegs): number {
-  const id = argInt(regs, 0);
-  if (id < 0 || id > 11) return -EINVAL;
-  const ns = BigInt(Math.floor(p.instructions() * p.nsPerInstruction));
-  return copyToUser(p.rt, arg(regs, 1), u64s(ns / 1_000_000_000n, ns % 1_000_000_000n)) ? 0 : -EFAULT;
-}

@@ -9,6 +9,8 @@ import type { Task } from '../arch/x86/sched.js';
 import type { UserMm } from '../mm.js';
 import type { HostConsole } from './host.js';
 import type { FdTable } from './files.js';
+import type { ProcessClock } from './time.js';
+import type { MaySleep } from '../generic/index.js';
 
 export interface LinuxProcess {
   readonly pid: number;
@@ -33,4 +35,8 @@ export interface LinuxProcess {
   instructions(): number;
   /** getrandom's source: deterministic, so runs repeat. */
   random(n: number): Uint8Array;
+  /** Its virtual clock's sleep total and alarm (time.ts). */
+  readonly clock: ProcessClock;
+  /** Sleeps until woken (nothing wakes it yet but its death). */
+  sleepForever(): MaySleep;
 }

@@ -9,10 +9,13 @@ import {
   sysWritev,
 } from './fs.js';
 import {
-  sysArchPrctl, sysClockGettime, sysGetrandom, sysPrlimit64, sysRseq, sysSetRobustList, sysSetTidAddress, sysUname,
+  sysArchPrctl, sysGetrandom, sysPrlimit64, sysRseq, sysSetRobustList, sysSetTidAddress, sysUname,
 } from './misc.js';
 import { sysBrk, sysMadvise, sysMmap, sysMprotect, sysMunmap } from './mm.js';
 import type { LinuxProcess } from './process.js';
+import {
+  sysAlarm, sysClockGettime, sysClockNanosleep, sysGettimeofday, sysNanosleep, sysPause, sysTime,
+} from './time.js';
 import { sysKill, sysRtSigaction, sysRtSigpending, sysRtSigprocmask, sysTgkill } from './signal.js';
 
 export function linuxSyscalls(p: LinuxProcess, cpu: Cpu): [number, SyscallFn][] {
@@ -33,18 +36,24 @@ export function linuxSyscalls(p: LinuxProcess, cpu: Cpu): [number, SyscallFn][] 
     [16, (r) => sysIoctl(p, r)],
     [20, (r) => sysWritev(p, r)],
     [28, (r) => sysMadvise(p, r)],
+    [34, () => sysPause(p)],
+    [35, (r) => sysNanosleep(p, r)],
+    [37, (r) => sysAlarm(p, r)],
     [39, ids(p.pid)], // getpid
     [62, (r) => sysKill(p, r)],
     [63, (r) => sysUname(p, r)],
     [89, (r) => sysReadlink(p, r)],
+    [96, (r) => sysGettimeofday(p, r)],
     [102, ids(0)], [104, ids(0)], [107, ids(0)], [108, ids(0)], // getuid getgid geteuid getegid
     [110, ids(0)], // getppid: the kernel's caller stands in for the parent
     [158, (r) => sysArchPrctl(p, cpu, r)],
     [127, (r) => sysRtSigpending(p, r)],
     [186, ids(p.pid)], // gettid
     [200, (r) => sysTgkill(p, r, false)],
+    [201, (r) => sysTime(p, r)],
     [218, (r) => sysSetTidAddress(p, r)],
     [228, (r) => sysClockGettime(p, r)],
+    [230, (r) => sysClockNanosleep(p, r)],
     [234, (r) => sysTgkill(p, r, true)],
     [257, (r) => sysOpenat(p, r)],
     [262, (r) => sysNewfstatat(p, r)],
