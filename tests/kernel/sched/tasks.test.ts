@@ -116,10 +116,11 @@ describe('context switch details (design extended)', () => {
     const mem = (a: number): bigint => read64(k, a);
     // task_struct: pid at 0, thread at 8 (sp, fsbase, gsbase): see src/abi/structs/sched.ts.
     expect(Number(mem(user.taskStruct) & 0xffffffffn)).toBe(user.pid);
-    if (k.current !== user) {
-      expect(mem(user.taskStruct + 16)).toBe(BigInt(FS));
-      expect(mem(user.taskStruct + 24)).toBe(BigInt(GS));
-    }
+    // Step on until the user task is switched out (thread_struct then holds what __switch_to saved).
+    for (let i = 0; i < 200 && k.current === user; i++) k.run(500);
+    expect(k.current).not.toBe(user);
+    expect(mem(user.taskStruct + 16)).toBe(BigInt(FS));
+    expect(mem(user.taskStruct + 24)).toBe(BigInt(GS));
     expect(mem(kspin.taskStruct + 16)).toBe(0n);
   });
 
