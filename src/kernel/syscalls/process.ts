@@ -9,8 +9,13 @@ import type { Task } from '../arch/x86/sched.js';
 import type { UserMm } from '../mm.js';
 import type { HostConsole } from './host.js';
 import type { FdTable } from './files.js';
-import type { ProcessClock } from './time.js';
 import type { MaySleep } from '../generic/index.js';
+
+/** The process's virtual clock (time.ts): what it slept, and a pending alarm's deadline. */
+export interface ProcessClock {
+  sleptNs: number;
+  alarmAt: number | null;
+}
 
 export interface LinuxProcess {
   readonly pid: number;

@@ -21,12 +21,6 @@ const TIMER_ABSTIME = 1;
 /** si_code SI_KERNEL for alarm's SIGALRM (it_real_fn sends SIGALRM with SEND_SIG_PRIV). */
 const SI_KERNEL = 0x80;
 
-/** The process's clock: what it slept, and a pending alarm's deadline. */
-export interface ProcessClock {
-  sleptNs: number;
-  alarmAt: number | null;
-}
-
 export function nowNs(p: LinuxProcess): number {
   return p.instructions() * p.nsPerInstruction + p.clock.sleptNs;
 }
