@@ -4,9 +4,8 @@
  * @kernel arch/x86/kernel/irq.c DEFINE_IDTENTRY_IRQ(common_interrupt)
  */
 import { HARDIRQ_OFFSET, irqentryEnter, irqentryExit } from '../../generic/index.js';
-import { beginEntry, currentPkrs, endEntry, traceEntry, type CEntryContext, type IrqHandler } from './kernel-c.js';
+import { endEntry, startHandler, traceEntry, type CEntryContext, type IrqHandler } from './kernel-c.js';
 import type { NativeBody } from './native.js';
-import { PtRegs } from './regs.js';
 
 /**
  * The local APIC timer's handler (sysvec_apic_timer_interrupt's work, much
@@ -32,11 +31,7 @@ export function timerInterrupt(ctx: CEntryContext): IrqHandler {
 export function commonInterrupt(ctx: CEntryContext): NativeBody {
   return function* commonInterruptBody(rt, call) {
     const vector = Number(call.arg(1) & 0xffn);
-    const rec = beginEntry(ctx, rt, call, 'irq', 'common_interrupt', vector);
-    const regs = new PtRegs(rt, ctx.design.ptRegs, rec.regs);
-    const store = rec.store!;
-    irqentryEnter(ctx.deps, regs, store);
-    rec.pkrsAtHandler = currentPkrs(ctx);
+    const { rec, regs, store } = startHandler(ctx, rt, call, 'irq', 'common_interrupt', vector, irqentryEnter);
     traceEntry(ctx, 'irq', vector, regs, null, null);
     ctx.deps.cpu.preempt.add(HARDIRQ_OFFSET);
     ctx.irqHandlers.get(vector)?.(rt, regs, vector);

@@ -12,7 +12,7 @@ import { createSlotStateStore, entryStateRoots, type EntryDeps, type EntryStateS
 import type { Injector } from './inject.js';
 import type { NativeCall, NativeRuntime } from './native.js';
 import type { PksKernel } from './pks.js';
-import type { PtRegs } from './regs.js';
+import { PtRegs } from './regs.js';
 import type { Task } from './sched.js';
 import type { EntryTraceSink } from './entry-trace.js';
 import { mulberry32 } from '../../../lib/prng.js';
@@ -213,6 +213,31 @@ export function beginEntry(
   });
   if (ctx.injector.hasFunctionTriggers && ctx.injector.functionStart(cFunction)) rt.boundary();
   return rec;
+}
+
+/** What a C entry handler works with once irqentry_enter (or the NMI variant) has run. */
+export interface HandlerEntry {
+  readonly rec: EntryRecord;
+  readonly regs: PtRegs;
+  readonly store: EntryStateStore;
+}
+
+/**
+ * The common start of the interrupt/exception C handlers: record the entry,
+ * view its pt_regs, run the generic enter function (`irqentryEnter` or
+ * `irqentryNmiEnter`) with the design's state store, note the PKRS the
+ * handler proper starts with.
+ */
+export function startHandler(
+  ctx: CEntryContext, rt: NativeRuntime, call: NativeCall, kind: Exclude<EntryKind, 'syscall'>, cFunction: string, vector: number,
+  enter: (d: EntryDeps, regs: PtRegs, store: EntryStateStore) => void,
+): HandlerEntry {
+  const rec = beginEntry(ctx, rt, call, kind, cFunction, vector);
+  const regs = new PtRegs(rt, ctx.design.ptRegs, rec.regs);
+  const store = rec.store!;
+  enter(ctx.deps, regs, store);
+  rec.pkrsAtHandler = currentPkrs(ctx);
+  return { rec, regs, store };
 }
 
 /** The end of a C entry handler: PKRS as it returns to the stub. */

@@ -4,9 +4,8 @@
  * @kernel arch/x86/kernel/nmi.c DEFINE_IDTENTRY_RAW(exc_nmi)
  */
 import { irqentryNmiEnter, irqentryNmiExit } from '../../generic/index.js';
-import { beginEntry, currentPkrs, endEntry, traceEntry, type CEntryContext } from './kernel-c.js';
+import { endEntry, startHandler, traceEntry, type CEntryContext } from './kernel-c.js';
 import type { NativeBody } from './native.js';
-import { PtRegs } from './regs.js';
 
 /**
  * exc_nmi(regs):
@@ -16,11 +15,7 @@ import { PtRegs } from './regs.js';
  */
 export function excNmi(ctx: CEntryContext): NativeBody {
   return (rt, call) => {
-    const rec = beginEntry(ctx, rt, call, 'nmi', 'exc_nmi', 2);
-    const regs = new PtRegs(rt, ctx.design.ptRegs, rec.regs);
-    const store = rec.store!;
-    irqentryNmiEnter(ctx.deps, regs, store);
-    rec.pkrsAtHandler = currentPkrs(ctx);
+    const { rec, regs, store } = startHandler(ctx, rt, call, 'nmi', 'exc_nmi', 2, irqentryNmiEnter);
     traceEntry(ctx, 'nmi', 2, regs, null, null);
     for (const h of ctx.nmiHandlers) h(rt, regs);
     irqentryNmiExit(ctx.deps, regs, store);

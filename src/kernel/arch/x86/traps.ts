@@ -6,10 +6,9 @@
  * @kernel arch/x86/mm/fault.c exc_page_fault, handle_page_fault, do_kern_addr_fault
  */
 import { irqentryEnter, irqentryExit } from '../../generic/index.js';
-import { beginEntry, cBoundary, currentPkrs, endEntry, traceEntry, type CEntryContext } from './kernel-c.js';
+import { cBoundary, endEntry, startHandler, traceEntry, type CEntryContext } from './kernel-c.js';
 import { KernelOops, type NativeBody } from './native.js';
 import { pksHandleKeyFault, pksUpdateException, type PksUpdateExceptionResult } from './pks.js';
-import { PtRegs } from './regs.js';
 import { forceSigFault } from './signal.js';
 import {
   FPE_INTDIV, ILL_ILLOPN, SEGV_ACCERR, SEGV_MAPERR, SEGV_PKUERR, SIGBUS, SIGFPE, SIGILL, SIGSEGV, SIGTRAP, SI_KERNEL, TRAP_TRACE,
@@ -41,11 +40,7 @@ export function excPageFault(ctx: CEntryContext): NativeBody {
   return function* excPageFaultBody(rt, call) {
     const address = ctx.cpu.cr2;
     const errorCode = Number(call.arg(1) & 0xffff_ffffn);
-    const rec = beginEntry(ctx, rt, call, 'page-fault', 'exc_page_fault', 14);
-    const regs = new PtRegs(rt, ctx.design.ptRegs, rec.regs);
-    const store = rec.store!;
-    irqentryEnter(ctx.deps, regs, store);
-    rec.pkrsAtHandler = currentPkrs(ctx);
+    const { rec, regs, store } = startHandler(ctx, rt, call, 'page-fault', 'exc_page_fault', 14, irqentryEnter);
     traceEntry(ctx, 'exception', 14, regs, errorCode, address);
     const where = () => `#PF at 0x${BigInt.asUintN(64, BigInt(address)).toString(16)} error_code 0x${errorCode.toString(16)} ` +
       `ip 0x${regs.get('ip').toString(16)}`;
@@ -86,11 +81,7 @@ export interface UserTrap {
  */
 export function userTrap(ctx: CEntryContext, t: UserTrap): NativeBody {
   return function* userTrapBody(rt, call) {
-    const rec = beginEntry(ctx, rt, call, 'exception', t.cFunction, t.vector);
-    const regs = new PtRegs(rt, ctx.design.ptRegs, rec.regs);
-    const store = rec.store!;
-    irqentryEnter(ctx.deps, regs, store);
-    rec.pkrsAtHandler = currentPkrs(ctx);
+    const { rec, regs, store } = startHandler(ctx, rt, call, 'exception', t.cFunction, t.vector, irqentryEnter);
     if (!regs.userMode()) {
       throw new KernelOops(`${t.cFunction} in kernel mode at ip 0x${regs.get('ip').toString(16)} (die)`);
     }
