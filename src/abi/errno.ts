@@ -21,3 +21,14 @@ export const ESPIPE = 29;
 export const ERANGE = 34;
 export const ENOSYS = 38;
 export const ENAMETOOLONG = 36;
+
+/**
+ * Kernel-internal restart codes: a system call interrupted by a signal
+ * returns one of these; signal delivery turns it into -EINTR or a restart
+ * (reference §4.7). User space never sees them.
+ * @kernel include/linux/errno.h
+ */
+export const ERESTARTSYS = 512;
+export const ERESTARTNOINTR = 513;
+export const ERESTARTNOHAND = 514;
+export const ERESTART_RESTARTBLOCK = 516;

@@ -57,6 +57,10 @@ export interface PendingSignal {
   readonly addr: number;
   /** Raised by the task's own fault (force_sig_fault): delivered before other pending signals. */
   readonly synchronous: boolean;
+  /** si_pkey of a SEGV_PKUERR fault. */
+  readonly pkey?: number;
+  /** si_pid/si_uid of a kill-style signal (SI_USER, SI_TKILL). */
+  readonly pid?: number;
 }
 
 /** One signal's disposition: SIG_DFL (0), SIG_IGN (1) or a handler address. */
