@@ -120,7 +120,9 @@ export function buildReport(tests: readonly string[], designs: readonly string[]
   const required = requiredColumns();
   // A missing required design has no cells, so it fails `every` below.
   const ok = tests.every((t) => required.every((c) => cell(results, t, c)?.status === 'pass'));
-  return { tests, columns, required, results, ok };
+  // Runs finish in any order; the report lists them in table order so --json output is stable.
+  const rank = (r: CellResult): number => tests.indexOf(r.test) * (columns.length + 1) + columns.indexOf(r.column);
+  return { tests, columns, required, results: [...results].sort((a, b) => rank(a) - rank(b)), ok };
 }
 
 function cell(results: readonly CellResult[], test: string, column: string): CellResult | undefined {

@@ -89,6 +89,12 @@ describe('the suite report', () => {
     expect(text.trimEnd().endsWith('selftests: FAILED')).toBe(true);
   });
 
+  it('lists results in table order whatever order the runs finished in', () => {
+    const report = buildReport(['a', 'b'], designs, allPass(['a', 'b']).reverse());
+    expect(report.results.map((r) => `${r.test}/${r.column}`)).toEqual(
+      ['a', 'b'].flatMap((t) => [NATIVE, ...designs].map((c) => `${t}/${c}`)));
+  });
+
   it('marks a cell that was not run with -, and --json round-trips the report', () => {
     const report = buildReport(['a'], designs, allPass(['a']).filter((r) => r.column !== 'extended'));
     expect(formatTable(report).split('\n')[2]).toBe('a     pass    pass      pass       -         pass  pass');
