@@ -77,8 +77,8 @@ export interface ProgramsReport {
   readonly qemu: string;
   readonly design: string;
   readonly results: readonly ProgramResult[];
-  /** Every place the runners disagreed; non-empty fails the bench. */
-  readonly mismatches: readonly string[];
+  /** Every place the runners disagreed or kentry failed with an error; non-empty fails the bench. */
+  readonly failures: readonly string[];
 }
 
 interface Run {
@@ -144,7 +144,7 @@ function median(xs: readonly number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-type KentryRun = (Run & { readonly instructions: number }) | { readonly notModelled: string };
+type KentryRun = (Run & { readonly instructions: number }) | { readonly notModelled: string } | { readonly error: string };
 
 /**
  * What `kentry run` does (cli/run.ts: boot with a 1 ms timer, execve, run
@@ -153,6 +153,17 @@ type KentryRun = (Run & { readonly instructions: number }) | { readonly notModel
  */
 function runKentry(design: Design, path: string, args: readonly string[]): KentryRun {
   const file = readFileSync(path);
+  try {
+    return runKentryUnchecked(design, path, file, args);
+  } catch (e) {
+    // Signal handlers are being modelled; until then the signal bench reports that instead of a figure.
+    if (e instanceof NotModelledError) return { notModelled: e.message };
+    // Any other error is a kentry bug: a failed bench, but the other programs' figures are still worth reporting.
+    return { error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
+  }
+}
+
+function runKentryUnchecked(design: Design, path: string, file: Uint8Array, args: readonly string[]): KentryRun {
   const t0 = performance.now();
   const k = bootKernel(design, { timerEvery: 1_000_000 });
   const console = new MemoryConsole();
@@ -166,19 +177,14 @@ function runKentry(design: Design, path: string, args: readonly string[]): Kentr
   const cpu = k.platform.cpu;
   const first = cpu.instructions;
   const end = first + MAX_INSNS;
-  try {
-    while (cpu.instructions < end) {
-      const r = k.run(Math.min(1_000_000, end - cpu.instructions));
-      if (r.kind === 'task-exit' && r.task === task) break;
-      if (r.kind !== 'budget' && r.kind !== 'task-exit') throw new Error(`bench: the CPU stopped: ${r.kind}`);
-    }
-  } catch (e) {
-    // Signal handlers are being modelled; until then the signal bench reports that instead of a figure.
-    if (e instanceof NotModelledError) return { notModelled: e.message };
-    throw e;
+  while (cpu.instructions < end) {
+    const r = k.run(Math.min(1_000_000, end - cpu.instructions));
+    if (r.kind === 'task-exit' && r.task === task) break;
+    if (r.kind !== 'budget' && r.kind !== 'task-exit') throw new Error(`the CPU stopped: ${r.kind}`);
   }
   const seconds = (performance.now() - t0) / 1000;
   const exit = task.exit;
+  // Exit statuses as `kentry run` gives them: 124 when the budget ran out, 128 + signal when killed.
   const status = !exit ? 124 : exit.kind === 'exited' ? exit.code : 128 + exit.signal;
   return { status, stdout: console.text(1), stderr: console.text(2), seconds, instructions: cpu.instructions - first };
 }
@@ -211,7 +217,7 @@ export function runPrograms(o: ProgramsOptions): ProgramsReport | { skipped: str
   o.onStart?.(compiler, qemuText);
   const dir = mkdtempSync(join(tmpdir(), 'kentry-bench-'));
   const results: ProgramResult[] = [];
-  const mismatches: string[] = [];
+  const failures: string[] = [];
   try {
     for (const p of o.chosen) {
       const exe = join(dir, p.source);
@@ -228,11 +234,12 @@ export function runPrograms(o: ProgramsOptions): ProgramsReport | { skipped: str
       qemuRuns.forEach((r, i) => same(`qemu run ${i + 1}`, r));
       o.log(`bench: ${p.name}: running under kentry (design ${o.design.name})`);
       const k = runKentry(o.design, exe, p.args);
-      if (!('notModelled' in k)) same('kentry', k);
-      mismatches.push(...fails);
+      if ('status' in k) same('kentry', k);
+      if ('error' in k) fails.push(`${p.name}: kentry failed: ${k.error}`);
+      failures.push(...fails);
       const nativeS = median(native.map((r) => r.seconds));
       const qemuS = qemuRuns.length ? median(qemuRuns.map((r) => r.seconds)) : null;
-      const ran = !('notModelled' in k) && fails.length === 0;
+      const ran = 'status' in k && fails.length === 0;
       const kentryS = ran ? k.seconds : null;
       const result: ProgramResult = {
         name: p.name,
@@ -241,7 +248,7 @@ export function runPrograms(o: ProgramsOptions): ProgramsReport | { skipped: str
         native_s: round(nativeS, 4),
         qemu_s: qemuS === null ? null : round(qemuS, 4),
         kentry_s: kentryS === null ? null : round(kentryS, 3),
-        kentry_status: 'notModelled' in k ? `not modelled yet: ${k.notModelled}` : fails.length ? 'output differs' : 'ok',
+        kentry_status: 'notModelled' in k ? `not modelled yet: ${k.notModelled}` : 'error' in k ? `error: ${k.error}` : fails.length ? 'output differs' : 'ok',
         kentry_instructions: 'instructions' in k ? k.instructions : null,
         kentry_mips: 'instructions' in k ? round(k.instructions / k.seconds / 1e6, 2) : null,
         kentry_over_native: kentryS === null ? null : round(kentryS / nativeS, 1),
@@ -255,7 +262,7 @@ export function runPrograms(o: ProgramsOptions): ProgramsReport | { skipped: str
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return { compiler, cflags: [...CFLAGS], qemu: qemuText, design: o.design.name, results, mismatches };
+  return { compiler, cflags: [...CFLAGS], qemu: qemuText, design: o.design.name, results, failures };
 }
 
 /** Human-readable lines for one result. */

@@ -87,9 +87,9 @@ if (opts.json) {
   };
   process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
 }
-if (programs && 'mismatches' in programs && programs.mismatches.length > 0) {
+if (programs && 'failures' in programs && programs.failures.length > 0) {
   // Different output means the runners did different work: the figures are meaningless, so fail.
-  process.stderr.write(`bench: FAILED — a guest program's output differs between native, qemu and kentry:\n`);
-  for (const m of programs.mismatches) process.stderr.write(`  ${m}\n`);
+  process.stderr.write(`bench: FAILED — a guest program's output differs between native, qemu and kentry, or kentry failed:\n`);
+  for (const m of programs.failures) process.stderr.write(`  ${m}\n`);
   process.exitCode = 1;
 }
