@@ -71,7 +71,8 @@ export function judge(stdout: string, stderr: string, end: ProcessEnd, timeoutSe
   if (clean && failLine === undefined) return { status: 'pass', detail: null };
   if (failLine !== undefined) return { status: 'fail', detail: oneLine(failLine) };
   const kentryLine = stderr.split('\n').map((l) => l.trimEnd()).find((l) => l.startsWith('kentry:'));
-  if (kentryLine !== undefined) return { status: 'fail', detail: oneLine(kentryLine) };
+  // kentry names the program by its path; in a table row that already names the test, the cache path is noise.
+  if (kentryLine !== undefined) return { status: 'fail', detail: oneLine(kentryLine.replace(/^kentry: \/[^:]*: /, 'kentry: ')) };
   if (end.timedOut) return { status: 'fail', detail: `timed out after ${timeoutSeconds} s` };
   if (end.signal !== null) return { status: 'fail', detail: `killed by ${end.signal}` };
   if (end.code === EXIT_BUDGET) return { status: 'fail', detail: `exit status ${EXIT_BUDGET} (instruction budget spent?)` };

@@ -23,6 +23,10 @@ describe('judge: one run', () => {
     const err = 'kentry: not modelled yet: SIGTRAP has a handler at 0x401000: signal frames are not modelled yet\n';
     expect(judge('', err, exited(2), 60)).toEqual({ status: 'fail', detail: err.trim() });
   });
+  it("drops the program's path from kentry's line (the row names the test)", () => {
+    const err = 'kentry: /home/u/.cache/kentry/selftests/build-1/syscall_nt: killed by SIGSEGV (si_code 1), core not written\n';
+    expect(judge('', err, exited(139), 60).detail).toBe('kentry: killed by SIGSEGV (si_code 1), core not written');
+  });
   it('a [FAIL] line beats the kentry line', () => {
     expect(judge('[FAIL]\tTF was cleared\n', 'kentry: x: killed by SIGSEGV\n', exited(139), 60).detail).toBe('[FAIL] TF was cleared');
   });
