@@ -33,7 +33,7 @@ export const PROGRAM_BENCHMARKS: readonly ProgramBenchmark[] = [
   // Scale 1: ~0.06 s natively, ~15 s under kentry at ~30 MIPS.
   { name: 'program: compute (guest/bench-compute.c)', source: 'bench-compute', args: [] },
   // 20 thousand SA_SIGINFO deliveries, each a frame, a handler and rt_sigreturn.
-  { name: 'program: signals (guest/bench-signals.c)', source: 'bench-signals', args: ['20'] },
+  { name: 'program: signals (guest/bench-signals.c, 20k deliveries)', source: 'bench-signals', args: ['20'] },
 ];
 
 /** Build flags: static (kentry runs static executables only) and optimised like real code. */
@@ -60,6 +60,8 @@ export interface ProgramResult {
   readonly kentry_s: number | null;
   /** "ok", or why kentry has no figure ("not modelled yet: …"). */
   readonly kentry_status: string;
+  /** The guest's exit status under kentry, or null when it did not finish. */
+  readonly kentry_exit_status: number | null;
   readonly kentry_instructions: number | null;
   /** Guest million instructions per second over the whole run, start-up and V8 warm-up included. */
   readonly kentry_mips: number | null;
@@ -249,6 +251,7 @@ export function runPrograms(o: ProgramsOptions): ProgramsReport | { skipped: str
         qemu_s: qemuS === null ? null : round(qemuS, 4),
         kentry_s: kentryS === null ? null : round(kentryS, 3),
         kentry_status: 'notModelled' in k ? `not modelled yet: ${k.notModelled}` : 'error' in k ? `error: ${k.error}` : fails.length ? 'output differs' : 'ok',
+        kentry_exit_status: 'status' in k ? k.status : null,
         kentry_instructions: 'instructions' in k ? k.instructions : null,
         kentry_mips: 'instructions' in k ? round(k.instructions / k.seconds / 1e6, 2) : null,
         kentry_over_native: kentryS === null ? null : round(kentryS / nativeS, 1),
@@ -268,10 +271,10 @@ export function runPrograms(o: ProgramsOptions): ProgramsReport | { skipped: str
 /** Human-readable lines for one result. */
 export function formatProgramResult(r: ProgramResult): string {
   const s = (x: number | null, unit = ' s'): string => (x === null ? '—' : `${x}${unit}`);
-  const lines = [`  ${r.name}${r.args.length ? ' ' + r.args.join(' ') : ''}`];
+  const lines = [`  ${r.name}`];
   lines.push(`    native ${s(r.native_s)}   qemu ${r.qemu_s === null ? 'not available' : s(r.qemu_s)}   ` +
     (r.kentry_s !== null ? `kentry ${s(r.kentry_s)} (${(r.kentry_instructions! / 1e6).toFixed(0)}M insns, ${r.kentry_mips} MIPS)`
-      : r.kentry_status.startsWith('not modelled yet') ? 'kentry: not modelled yet' : `kentry: ${r.kentry_status}`));
+      : r.kentry_status.startsWith('not modelled yet') ? 'kentry: not modelled yet' : `kentry: ${r.kentry_status}${r.kentry_status === 'output differs' ? ` (exit ${r.kentry_exit_status})` : ''}`));
   // The reason on a line of its own: the kernel's message is long.
   if (r.kentry_s === null && r.kentry_status.startsWith('not modelled yet')) lines.push(`    (${r.kentry_status.replace(/^not modelled yet: /, '')})`);
   if (r.kentry_s !== null) lines.push(`    kentry/native ${s(r.kentry_over_native, '×')}   kentry/qemu ${s(r.kentry_over_qemu, '×')}`);
