@@ -1,7 +1,7 @@
 /** The host side of a guest's standard streams for `kentry run` (Node only). */
 import { fstatSync, readSync, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
-import type { FdKind, HostConsole } from '../src/kernel/syscalls/host.js';
+import type { FdKind, HostConsole, Winsize } from '../src/kernel/syscalls/host.js';
 
 export class NodeConsole implements HostConsole {
   kind(fd: number): FdKind {
@@ -13,6 +13,14 @@ export class NodeConsole implements HostConsole {
     } catch {
       return 'closed';
     }
+  }
+
+  /** The host terminal's size for a terminal fd (stdin reports the size of stdout's or stderr's terminal). */
+  winsize(fd: number): Winsize | null {
+    if (fd < 0 || fd > 2 || !isatty(fd)) return null;
+    const streams = fd === 1 ? [process.stdout] : fd === 2 ? [process.stderr] : [process.stdout, process.stderr];
+    const tty = streams.find((s) => s.isTTY);
+    return { rows: tty?.rows ?? 0, cols: tty?.columns ?? 0 };
   }
 
   write(fd: number, bytes: Uint8Array): void {

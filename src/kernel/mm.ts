@@ -2,10 +2,11 @@
  * A user address space (mm_struct) for one process: its VMAs, the brk
  * heap and the mmap area, over the kernel's page tables. Pages are mapped
  * when a mapping is made (no demand paging yet), so a user #PF is always a
- * bad access.
- * @kernel mm/mmap.c do_mmap, do_brk_flags, mm/mprotect.c mprotect_fixup, mm/util.c vm_mmap
+ * bad access. Each VMA carries its protection key (vm_flags VM_PKEY_BIT*),
+ * and its PTEs carry the same key in bits 62:59, so the MMU checks PKRU.
+ * @kernel mm/mmap.c do_mmap, do_brk_flags, mm/mprotect.c mprotect_fixup, mm/util.c vm_mmap, mm/mremap.c move_vma
  */
-import { PTE_RW } from '../cpu/arch.js';
+import { PTE_ADDR_LO, PTE_P } from '../cpu/arch.js';
 import type { Mmu } from '../cpu/mmu.js';
 import type { AddressSpace } from './arch/x86/address-space.js';
 import { PAGE_SIZE, TASK_SIZE_MAX } from './arch/x86/memory-map.js';
@@ -13,9 +14,6 @@ import { PAGE_SIZE, TASK_SIZE_MAX } from './arch/x86/memory-map.js';
 export const PROT_READ = 1;
 export const PROT_WRITE = 2;
 export const PROT_EXEC = 4;
-
-/** PTE bit 63 (XD) in the entry's high half. */
-const PTE_XD_HI = 0x8000_0000 | 0;
 
 export interface Vma {
   start: number;
@@ -25,6 +23,14 @@ export interface Vma {
   name: string;
   /** File offset of `start` for a file mapping, else 0. */
   offset: number;
+  /** The protection key (vma_pkey); absent means key 0. */
+  pkey?: number;
+}
+
+/** The protection key of the VMA containing `address`, or null when none does (si_pkey of a PKU fault, vma_pkey). */
+export function vmaPkey(mm: UserMm, address: number): number | null {
+  const v = mm.find(address);
+  return v ? (v.pkey ?? 0) : null;
 }
 
 /** mmap_base with randomization off: TASK_SIZE - gap (the stack's 8 MiB rlimit + its guard), as Linux's mmap_base(). */
@@ -43,6 +49,10 @@ export class UserMm {
   /** mm->start_brk and mm->brk. */
   startBrk = 0;
   brk = 0;
+  /** mm->context.pkey_allocation_map: key 0 is allocated implicitly (mm_init_pkeys... arch/x86/include/asm/pkeys.h). */
+  pkeyAllocationMap = 1;
+  /** mm->context.execute_only_pkey: -1 until a PROT_EXEC-only mapping asks for one. */
+  executeOnlyPkey = -1;
 
   constructor(
     private readonly space: AddressSpace,
@@ -65,21 +75,45 @@ export class UserMm {
    * address of each page, in order, for the caller to fill, or null when
    * the machine's memory cannot back it (-ENOMEM).
    */
-  map(start: number, end: number, prot: number, name: string, offset = 0): number[] | null {
+  map(start: number, end: number, prot: number, name: string, offset = 0, pkey = 0): number[] | null {
     // Every page is backed now (no demand paging), so a mapping larger than free memory fails up front: -ENOMEM.
     if ((end - start) / PAGE_SIZE > this.space.framesLeft()) return null;
     this.unmap(start, end);
-    const frames: number[] = [];
-    for (let a = start; a < end; a += PAGE_SIZE) {
-      const pa = this.space.allocFrame(); // fresh: zero, and not backed until touched (sparse memory)
-      this.space.pt.map4k(a, pa, { user: true, writable: (prot & PROT_WRITE) !== 0, noExec: (prot & PROT_EXEC) === 0 });
-      this.mmu.invlpg(a);
-      frames.push(pa);
-    }
-    this.vmas.push({ start, end, prot, name, offset });
+    const frames = this.fill(start, end, prot, pkey);
+    this.vmas.push({ start, end, prot, name, offset, pkey });
     this.vmas.sort((x, y) => x.start - y.start);
     this.merge();
     return frames;
+  }
+
+  /** Fresh zeroed frames under [start, end) with `prot` and `pkey`; the VMA list is the caller's. */
+  private fill(start: number, end: number, prot: number, pkey: number): number[] {
+    const frames: number[] = [];
+    for (let a = start; a < end; a += PAGE_SIZE) {
+      const pa = this.space.allocFrame(); // fresh: zero, and not backed until touched (sparse memory)
+      this.setPte(a, pa, prot, pkey);
+      frames.push(pa);
+    }
+    return frames;
+  }
+
+  /**
+   * The leaf PTE of a user page: US, RW from PROT_WRITE, XD unless
+   * PROT_EXEC, the key in bits 62:59. PROT_NONE keeps the frame but clears
+   * P (the kernel's _PAGE_PROTNONE), so any access faults. x86 has no
+   * write-only or execute-only page: those stay readable (execute-only
+   * comes from a protection key instead).
+   */
+  private setPte(a: number, pa: number, prot: number, pkey: number): void {
+    this.space.pt.map4k(a, pa, { user: true, writable: (prot & PROT_WRITE) !== 0, noExec: (prot & PROT_EXEC) === 0, key: pkey });
+    if ((prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) === 0) this.space.pt.updateEntry(a, 1, { clearLo: PTE_P });
+    this.mmu.invlpg(a);
+  }
+
+  /** The physical frame under a mapped user page (present or PROT_NONE). */
+  private frameAt(a: number): number {
+    const { lo, hi } = this.space.pt.readEntry(a, 1);
+    return ((lo & PTE_ADDR_LO) >>> 0) + (hi & 0xf_ffff) * 2 ** 32;
   }
 
   /**
@@ -119,7 +153,7 @@ export class UserMm {
     for (const v of this.vmas) {
       const last = out[out.length - 1];
       const anon = !v.name.startsWith('/');
-      if (last && last.end === v.start && last.prot === v.prot && last.name === v.name &&
+      if (last && last.end === v.start && last.prot === v.prot && last.name === v.name && (last.pkey ?? 0) === (v.pkey ?? 0) &&
           (anon || last.offset + (last.end - last.start) === v.offset)) {
         last.end = v.end;
       } else {
@@ -140,18 +174,71 @@ export class UserMm {
     }
   }
 
-  /** mprotect over mapped pages; false (-ENOMEM) when part of the range is unmapped. */
-  protect(start: number, end: number, prot: number): boolean {
-    for (let a = start; a < end; a += PAGE_SIZE) if (!this.find(a)) return false;
-    this.reshape(start, end, (part) => ({ ...part, prot }));
+  /**
+   * mprotect over mapped pages; false (-ENOMEM) when part of the range is
+   * unmapped (checked first: nothing changes then). `pkeyOf` gives each
+   * VMA's new key (arch_override_mprotect_pkey); by default it keeps its own.
+   */
+  protect(start: number, end: number, prot: number, pkeyOf: (v: Vma) => number = (v) => v.pkey ?? 0): boolean {
+    if (!this.covers(start, end)) return false;
+    const parts = this.reshape(start, end, (part) => ({ ...part, prot, pkey: pkeyOf(part) }));
     this.merge();
-    for (let a = start; a < end; a += PAGE_SIZE) {
-      this.space.pt.updateEntry(a, 1, {
-        setLo: prot & PROT_WRITE ? PTE_RW : 0, clearLo: prot & PROT_WRITE ? 0 : PTE_RW,
-        setHi: prot & PROT_EXEC ? 0 : PTE_XD_HI, clearHi: prot & PROT_EXEC ? PTE_XD_HI : 0,
-      });
-      this.mmu.invlpg(a);
+    for (const part of parts) {
+      const pkey = pkeyOf(part);
+      for (let a = part.start; a < part.end; a += PAGE_SIZE) this.setPte(a, this.frameAt(a), prot, pkey);
     }
+    return true;
+  }
+
+  /** Whether VMAs cover [start, end) without a hole. */
+  covers(start: number, end: number): boolean {
+    let at = start;
+    for (const v of this.vmas) if (v.start <= at && v.end > at) at = v.end;
+    return at >= end;
+  }
+
+  /**
+   * Grows the VMA ending at `end` in place to `newEnd` (vma_expand in
+   * mremap): fresh pages with its rights and key. The caller checked that
+   * [end, newEnd) is free.
+   */
+  expand(v: Vma, newEnd: number): boolean {
+    if ((newEnd - v.end) / PAGE_SIZE > this.space.framesLeft()) return false;
+    this.fill(v.end, newEnd, v.prot, v.pkey ?? 0);
+    v.end = newEnd;
+    this.merge();
+    return true;
+  }
+
+  /**
+   * move_vma: the pages of [from, from + oldLen) (inside one VMA) move to
+   * [to, to + oldLen) — their PTEs move, so the contents go with them
+   * (move_page_tables) — and the VMA grows to `newLen` there with fresh
+   * pages. With `keepOld` (MREMAP_DONTUNMAP) the old range stays mapped
+   * with fresh zero pages, as an emptied anonymous mapping reads.
+   */
+  move(from: number, oldLen: number, to: number, newLen: number, keepOld: boolean): boolean {
+    const v = this.find(from);
+    if (!v) return false;
+    const grow = (newLen - oldLen) / PAGE_SIZE + (keepOld ? oldLen / PAGE_SIZE : 0);
+    if (grow > this.space.framesLeft()) return false;
+    const pkey = v.pkey ?? 0;
+    const frames: number[] = [];
+    for (let a = from; a < from + oldLen; a += PAGE_SIZE) frames.push(this.frameAt(a));
+    // A special name ([heap], [stack]) belongs to the place, not the pages (show_map_vma); a file keeps its name and offset.
+    const file = v.name.startsWith('/');
+    const moved: Vma = { start: to, end: to + newLen, prot: v.prot, name: file ? v.name : '', offset: file ? v.offset + (from - v.start) : 0, pkey };
+    if (keepOld) {
+      for (let a = from; a < from + oldLen; a += PAGE_SIZE) this.setPte(a, this.space.allocFrame(), v.prot, pkey);
+    } else {
+      this.unmap(from, from + oldLen);
+    }
+    this.unmap(to, to + newLen);
+    frames.forEach((pa, i) => this.setPte(to + i * PAGE_SIZE, pa, moved.prot, pkey));
+    this.fill(to + oldLen, to + newLen, moved.prot, pkey);
+    this.vmas.push(moved);
+    this.vmas.sort((x, y) => x.start - y.start);
+    this.merge();
     return true;
   }
 

@@ -1,7 +1,7 @@
 /**
  * The file system calls a static program's standard streams need: fds 0, 1
  * and 2 lead to the host console; nothing else is open (no files yet).
- * @kernel fs/read_write.c ksys_write, do_writev; fs/stat.c vfs_fstatat; fs/ioctl.c; fs/d_path.c (proc_pid_readlink)
+ * @kernel fs/read_write.c ksys_write, do_writev, do_readv; fs/stat.c vfs_fstatat; fs/ioctl.c; fs/d_path.c (proc_pid_readlink)
  */
 import { EACCES, EBADF, EFAULT, EINVAL, EMFILE, ENAMETOOLONG, ENOENT, ENOTTY, ESPIPE } from '../../abi/errno.js';
 import { lowestFreeFd, procMaps, type OpenFile } from './files.js';
@@ -71,16 +71,62 @@ export function sysWritev(p: LinuxProcess, regs: PtRegs): number {
   return total;
 }
 
-/** read(fd, buf, count) from fd 0. */
+/** A file that can be read: fd 0's console stream, or an opened file. */
+function readable(p: LinuxProcess, fd: number): OpenFile | null {
+  const f = fileOf(p, fd);
+  return !f || (f.kind === 'console' && f.fd !== 0) ? null : f;
+}
+
+/** read(fd, buf, count) from fd 0 or an opened file. */
 export function sysRead(p: LinuxProcess, regs: PtRegs): number {
-  const f = fileOf(p, argInt(regs, 0));
-  if (!f || (f.kind === 'console' && f.fd !== 0)) return -EBADF;
+  const f = readable(p, argInt(regs, 0));
+  if (!f) return -EBADF;
   const count = Math.min(arg(regs, 2), MAX_RW_COUNT);
   if (count < 0) return -EINVAL;
   const bytes = f.kind === 'console' ? p.console.read(0, count) : f.data.subarray(f.pos, f.pos + count);
   if (!copyToUser(p.rt, arg(regs, 1), bytes)) return -EFAULT;
   if (f.kind === 'bytes') f.pos += bytes.length;
   return bytes.length;
+}
+
+/**
+ * readv(fd, iov, iovcnt) → do_readv/vfs_readv: EBADF for a stream that is
+ * not readable, then import_iovec (EINVAL beyond UIO_MAXIOV or for an
+ * iov_len that is negative as ssize_t, EFAULT for the array; the total is
+ * clamped to MAX_RW_COUNT). The console is read once (one pipe_read or
+ * n_tty_read fills the segments in turn); a file is read from its position.
+ * A fault after some bytes returns those bytes, before any returns EFAULT.
+ * @kernel fs/read_write.c do_readv, vfs_readv; lib/iov_iter.c __import_iovec
+ */
+export function sysReadv(p: LinuxProcess, regs: PtRegs): number {
+  const f = readable(p, argInt(regs, 0));
+  if (!f) return -EBADF;
+  const cnt = arg(regs, 2);
+  if (cnt < 0 || cnt > 1024) return -EINVAL; // UIO_MAXIOV; vlen is unsigned long
+  const iov = copyFromUser(p.rt, arg(regs, 1), cnt * 16);
+  if (iov === null) return -EFAULT;
+  const dv = new DataView(iov.buffer, iov.byteOffset, iov.byteLength);
+  const segs: { base: number; len: number }[] = [];
+  let total = 0;
+  for (let i = 0; i < cnt; i++) {
+    const base = Number(dv.getBigUint64(i * 16, true));
+    const raw = dv.getBigInt64(i * 16 + 8, true);
+    if (raw < 0n) return -EINVAL;
+    const len = Math.min(Number(raw), MAX_RW_COUNT - total);
+    segs.push({ base, len });
+    total += len;
+  }
+  if (total === 0) return 0;
+  const data = f.kind === 'console' ? p.console.read(0, total) : f.data.subarray(f.pos, f.pos + total);
+  let done = 0;
+  for (const s of segs) {
+    if (done === data.length) break;
+    const part = data.subarray(done, done + s.len);
+    if (!copyToUser(p.rt, s.base, part)) break;
+    done += part.length;
+  }
+  if (f.kind === 'bytes') f.pos += done;
+  return done > 0 || data.length === 0 ? done : -EFAULT;
 }
 
 /** The struct stat of an open file: a console stream's type, or a regular file (proc files report size 0). */
@@ -132,12 +178,47 @@ export function sysNewfstatat(p: LinuxProcess, regs: PtRegs): number {
   return copyToUser(p.rt, arg(regs, 2), statOf(p, f)) ? 0 : -EFAULT;
 }
 
-/** ioctl(fd, TCGETS | TIOCGWINSZ, …): ENOTTY unless the stream is a terminal (then too: terminal state is not modelled). */
+/**
+ * The kernel termios (NCCS 19, 36 bytes) of a terminal in its initial
+ * state, tty_std_termios: ICRNL|IXON, OPOST|ONLCR, B38400|CS8|CREAD|HUPCL,
+ * ISIG|ICANON|ECHO|ECHOE|ECHOK|ECHOCTL|ECHOKE|IEXTEN, and INIT_C_CC. Node
+ * cannot read the host terminal's termios, so this is what a terminal left
+ * as it started reports.
+ */
+function stdTermios(): Uint8Array {
+  const b = new Uint8Array(36);
+  const dv = new DataView(b.buffer);
+  dv.setUint32(0, 0x500, true);
+  dv.setUint32(4, 0x5, true);
+  dv.setUint32(8, 0x4bf, true);
+  dv.setUint32(12, 0x8a3b, true);
+  b.set([3, 0x1c, 0x7f, 0x15, 4, 0, 1, 0, 0x11, 0x13, 0x1a, 0, 0x12, 0x0f, 0x17, 0x16, 0], 17); // c_line 0, then c_cc
+  return b;
+}
+
+/**
+ * ioctl(fd, cmd, arg): TIOCGWINSZ and TCGETS (isatty) answer for a stream
+ * that is a terminal on the host (tty_ioctl: struct winsize with the host's
+ * rows and columns; struct termios); everything else — and every command
+ * on a pipe, a file or /proc file (vfs_ioctl without the command) — is
+ * -ENOTTY.
+ * @kernel fs/ioctl.c do_vfs_ioctl, vfs_ioctl; drivers/tty/tty_io.c tty_ioctl, tiocgwinsz; drivers/tty/tty_ioctl.c
+ */
 export function sysIoctl(p: LinuxProcess, regs: PtRegs): number {
-  if (!fileOf(p, argInt(regs, 0))) return -EBADF;
+  const f = fileOf(p, argInt(regs, 0));
+  if (!f) return -EBADF;
   const cmd = Number(BigInt.asUintN(32, regs.get('si')));
-  if (cmd === TCGETS || cmd === TIOCGWINSZ) return -ENOTTY;
-  return -ENOTTY;
+  const ws = f.kind === 'console' ? (p.console.winsize?.(f.fd) ?? null) : null;
+  if (ws === null) return -ENOTTY;
+  if (cmd === TIOCGWINSZ) {
+    const b = new Uint8Array(8);
+    const dv = new DataView(b.buffer);
+    dv.setUint16(0, ws.rows, true);
+    dv.setUint16(2, ws.cols, true);
+    return copyToUser(p.rt, arg(regs, 2), b) ? 0 : -EFAULT;
+  }
+  if (cmd === TCGETS) return copyToUser(p.rt, arg(regs, 2), stdTermios()) ? 0 : -EFAULT;
+  return -ENOTTY; // other terminal commands are not modelled
 }
 
 /** lseek(fd, offset, whence): files seek (SEEK_SET/CUR/END); console streams cannot. */

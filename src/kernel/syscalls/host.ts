@@ -11,6 +11,18 @@ export interface HostConsole {
   write(fd: number, bytes: Uint8Array): void;
   /** Reads up to `max` bytes from fd 0; an empty array at end of file. */
   read(fd: number, max: number): Uint8Array;
+  /**
+   * The window size of fd 0, 1 or 2 when it is a terminal on the host
+   * (isatty), else null: a stream that is not a terminal has none, and
+   * TIOCGWINSZ/TCGETS on it are ENOTTY.
+   */
+  winsize?(fd: number): Winsize | null;
+}
+
+/** struct winsize's rows and columns (the pixel sizes are 0, as terminals leave them). */
+export interface Winsize {
+  readonly rows: number;
+  readonly cols: number;
 }
 
 /** A console that keeps what the guest writes (tests, the demo). */
@@ -23,6 +35,9 @@ export class MemoryConsole implements HostConsole {
   }
   write(fd: number, bytes: Uint8Array): void {
     (fd === 2 ? this.err : this.out).push(...bytes);
+  }
+  winsize(_fd: number): Winsize | null {
+    return null;
   }
   read(_fd: number, max: number): Uint8Array {
     const r = this.input.subarray(0, max);

@@ -1,16 +1,17 @@
 /**
  * The rest of what static glibc and musl start-up call: arch_prctl for the
  * TLS base, set_tid_address, set_robust_list, rseq (ENOSYS is allowed),
- * prlimit64, uname, getrandom, the id calls, and clock_gettime on the
+ * prlimit64/getrlimit, sched_yield, uname, getrandom, the id calls, and clock_gettime on the
  * virtual clock (time = retired instructions).
- * @kernel arch/x86/kernel/process_64.c do_arch_prctl_64; kernel/fork.c set_tid_address; kernel/sys.c newuname, prlimit64; drivers/char/random.c getrandom
+ * @kernel arch/x86/kernel/process_64.c do_arch_prctl_64; kernel/fork.c set_tid_address; kernel/sys.c newuname, prlimit64, getrlimit, do_prlimit; kernel/sched/syscalls.c do_sched_yield; drivers/char/random.c getrandom
  */
-import { EFAULT, EINVAL, ENOSYS } from '../../abi/errno.js';
+import { EFAULT, EINVAL, ENOSYS, EPERM, ESRCH } from '../../abi/errno.js';
 import type { PtRegs } from '../arch/x86/regs.js';
-import { copyToUser } from '../arch/x86/uaccess.js';
+import { copyFromUser, copyToUser } from '../arch/x86/uaccess.js';
+import type { MaySleep } from '../generic/index.js';
 import { TASK_SIZE_MAX } from '../arch/x86/memory-map.js';
 import type { Cpu } from '../../cpu/exec.js';
-import { arg, argInt } from './args.js';
+import { arg, argInt, argU64 } from './args.js';
 import type { LinuxProcess } from './process.js';
 
 const ARCH_SET_GS = 0x1001;
@@ -66,17 +67,66 @@ export function sysRseq(): number {
   return -ENOSYS;
 }
 
-/** prlimit64(pid, resource, new, old): reads only; RLIMIT_STACK 8 MiB soft, RLIMIT_NOFILE 1024/4096, others unlimited. */
+/** RLIM_NLIMITS */
+const RLIM_NLIMITS = 16;
+/** sysctl_nr_open: RLIMIT_NOFILE's hard limit may not exceed it. */
+const NR_OPEN = 1024n * 1024n;
+
+/** The task's limit of `resource` (kentry's defaults until prlimit64 sets one): RLIMIT_STACK 8 MiB soft, RLIMIT_NOFILE 1024/4096, others unlimited. */
+function rlimit(p: LinuxProcess, resource: number): readonly [bigint, bigint] {
+  const set = p.rlimits?.get(resource);
+  if (set) return set;
+  return resource === RLIMIT_STACK ? [8n * 1024n * 1024n, RLIM_INFINITY] : resource === RLIMIT_NOFILE ? [1024n, 4096n] : [RLIM_INFINITY, RLIM_INFINITY];
+}
+
+/**
+ * do_prlimit: EINVAL for an unknown resource or soft > hard, EPERM for a
+ * NOFILE hard limit above nr_open; the process runs as root
+ * (CAP_SYS_RESOURCE), so raising a hard limit is allowed.
+ */
+function doPrlimit(p: LinuxProcess, resource: number, next: readonly [bigint, bigint] | null): readonly [bigint, bigint] | number {
+  if (resource < 0 || resource >= RLIM_NLIMITS) return -EINVAL;
+  if (next) {
+    if (next[0] > next[1]) return -EINVAL;
+    if (resource === RLIMIT_NOFILE && next[1] > NR_OPEN) return -EPERM;
+  }
+  const old = rlimit(p, resource);
+  if (next) (p.rlimits ??= new Map()).set(resource, next);
+  return old;
+}
+
+/** prlimit64(pid, unsigned resource, new, old): reads `new` first (EFAULT), then the pid (ESRCH), then do_prlimit. */
 export function sysPrlimit64(p: LinuxProcess, regs: PtRegs): number {
   const pid = argInt(regs, 0);
-  const resource = argInt(regs, 1);
-  if (pid !== 0 && pid !== p.pid) return -3; // ESRCH
-  if (resource < 0 || resource >= 16) return -EINVAL;
-  const old = arg(regs, 3);
-  if (old === 0) return 0;
-  const lim =
-    resource === RLIMIT_STACK ? [8n * 1024n * 1024n, RLIM_INFINITY] : resource === RLIMIT_NOFILE ? [1024n, 4096n] : [RLIM_INFINITY, RLIM_INFINITY];
-  return copyToUser(p.rt, old, u64s(lim[0]!, lim[1]!)) ? 0 : -EFAULT;
+  const resource = Number(BigInt.asUintN(32, argU64(regs, 1)));
+  const newAddr = arg(regs, 2);
+  let next: [bigint, bigint] | null = null;
+  if (newAddr !== 0) {
+    const b = copyFromUser(p.rt, newAddr, 16);
+    if (b === null) return -EFAULT;
+    const dv = new DataView(b.buffer, b.byteOffset, 16);
+    next = [dv.getBigUint64(0, true), dv.getBigUint64(8, true)];
+  }
+  if (pid !== 0 && pid !== p.pid) return -ESRCH;
+  const old = doPrlimit(p, resource, next);
+  if (typeof old === 'number') return old;
+  const oldAddr = arg(regs, 3);
+  if (oldAddr === 0) return 0;
+  return copyToUser(p.rt, oldAddr, u64s(old[0], old[1])) ? 0 : -EFAULT;
+}
+
+/** getrlimit(unsigned resource, rlim): the same limits as prlimit64 reports (struct rlimit is two unsigned longs). */
+export function sysGetrlimit(p: LinuxProcess, regs: PtRegs): number {
+  const resource = Number(BigInt.asUintN(32, argU64(regs, 0)));
+  const old = doPrlimit(p, resource, null);
+  if (typeof old === 'number') return old;
+  return copyToUser(p.rt, arg(regs, 1), u64s(old[0], old[1])) ? 0 : -EFAULT;
+}
+
+/** sched_yield(): do_sched_yield → schedule(); always 0. */
+export function* sysSchedYield(p: LinuxProcess): MaySleep<number> {
+  if (p.schedYield) yield* p.schedYield();
+  return 0;
 }
 
 /** uname(buf): struct new_utsname, six 65-byte fields. */

@@ -14,8 +14,30 @@ import type { MaySleep } from '../generic/index.js';
 /** The process's virtual clock (time.ts): what it slept, and a pending alarm's deadline. */
 export interface ProcessClock {
   sleptNs: number;
+  /** ITIMER_REAL's (and alarm's) next expiry on the virtual clock. */
   alarmAt: number | null;
+  /** ITIMER_REAL's it_interval in ns (0: one-shot, as alarm sets it). */
+  realIntervalNs?: number;
+  /** The expiry ITIMER_REAL fired at, while its SIGALRM waits to be dequeued (then it re-arms: timers.ts). */
+  realFiredAt?: number | null;
+  /** ITIMER_VIRTUAL and ITIMER_PROF: expiry and interval on the process's CPU time (time.ts). */
+  cpuTimers?: CpuTimer[];
 }
+
+/** An ITIMER_VIRTUAL or ITIMER_PROF timer: expiry (CPU-time ns, null when disarmed) and interval. */
+export interface CpuTimer {
+  at: number | null;
+  intervalNs: number;
+}
+
+/**
+ * current->restart_block: what restart_syscall resumes after a signal
+ * interrupted a sleep (hrtimer_nanosleep_restart, futex_wait_restart).
+ * Absent = do_no_restart_syscall.
+ */
+export type RestartBlock =
+  | { readonly kind: 'nanosleep'; readonly expires: number; readonly rmtp: number }
+  | { readonly kind: 'futex'; readonly uaddr: number; readonly val: number; readonly expires: number; readonly bitset: number; readonly shared: boolean };
 
 export interface LinuxProcess {
   readonly pid: number;
@@ -44,4 +66,10 @@ export interface LinuxProcess {
   readonly clock: ProcessClock;
   /** Sleeps until woken (nothing wakes it yet but its death). */
   sleepForever(): MaySleep;
+  /** schedule() for sched_yield, when the process's creator provides it. */
+  readonly schedYield?: () => MaySleep;
+  /** Limits set by prlimit64 (resource → [soft, hard]); unset ones have kentry's defaults (misc.ts). */
+  rlimits?: Map<number, readonly [bigint, bigint]>;
+  /** The restart block of the last interrupted sleep (time.ts, futex.ts). */
+  restartBlock?: RestartBlock | null;
 }

@@ -5,17 +5,21 @@
 import type { Cpu } from '../../cpu/exec.js';
 import type { SyscallFn } from '../arch/x86/syscall64.js';
 import {
-  sysClose, sysFstat, sysIoctl, sysLseek, sysNewfstatat, sysOpen, sysOpenat, sysRead, sysReadlink, sysReadlinkat, sysWrite,
-  sysWritev,
+  sysClose, sysFstat, sysIoctl, sysLseek, sysNewfstatat, sysOpen, sysOpenat, sysRead, sysReadlink, sysReadlinkat, sysReadv,
+  sysWrite, sysWritev,
 } from './fs.js';
+import { sysFutex } from './futex.js';
 import {
-  sysArchPrctl, sysGetrandom, sysPrlimit64, sysRseq, sysSetRobustList, sysSetTidAddress, sysUname,
+  sysArchPrctl, sysGetrandom, sysGetrlimit, sysPrlimit64, sysRseq, sysSchedYield, sysSetRobustList, sysSetTidAddress, sysUname,
 } from './misc.js';
-import { sysBrk, sysMadvise, sysMmap, sysMprotect, sysMunmap } from './mm.js';
+import { sysBrk, sysMadvise, sysMmap, sysMprotect, sysMunmap, sysPkeyMprotect } from './mm.js';
+import { sysMremap } from './mremap.js';
+import { sysPkeyAlloc, sysPkeyFree } from './pkeys.js';
 import type { LinuxProcess } from './process.js';
 import {
-  sysAlarm, sysClockGettime, sysClockNanosleep, sysGettimeofday, sysNanosleep, sysPause, sysTime,
+  sysClockGettime, sysClockNanosleep, sysGettimeofday, sysNanosleep, sysPause, sysRestartSyscall, sysTime,
 } from './time.js';
+import { sysAlarm, sysGetitimer, sysSetitimer } from './timers.js';
 import { sysKill, sysRtSigaction, sysRtSigpending, sysRtSigprocmask, sysTgkill } from './signal.js';
 
 export function linuxSyscalls(p: LinuxProcess, cpu: Cpu): [number, SyscallFn][] {
@@ -34,16 +38,22 @@ export function linuxSyscalls(p: LinuxProcess, cpu: Cpu): [number, SyscallFn][] 
     [13, (r) => sysRtSigaction(p, r)],
     [14, (r) => sysRtSigprocmask(p, r)],
     [16, (r) => sysIoctl(p, r)],
+    [19, (r) => sysReadv(p, r)],
     [20, (r) => sysWritev(p, r)],
+    [24, () => sysSchedYield(p)],
+    [25, (r) => sysMremap(p, r)],
     [28, (r) => sysMadvise(p, r)],
     [34, () => sysPause(p)],
     [35, (r) => sysNanosleep(p, r)],
+    [36, (r) => sysGetitimer(p, r)],
     [37, (r) => sysAlarm(p, r)],
+    [38, (r) => sysSetitimer(p, r)],
     [39, ids(p.pid)], // getpid
     [62, (r) => sysKill(p, r)],
     [63, (r) => sysUname(p, r)],
     [89, (r) => sysReadlink(p, r)],
     [96, (r) => sysGettimeofday(p, r)],
+    [97, (r) => sysGetrlimit(p, r)],
     [102, ids(0)], [104, ids(0)], [107, ids(0)], [108, ids(0)], // getuid getgid geteuid getegid
     [110, ids(0)], // getppid: the kernel's caller stands in for the parent
     [158, (r) => sysArchPrctl(p, cpu, r)],
@@ -51,7 +61,9 @@ export function linuxSyscalls(p: LinuxProcess, cpu: Cpu): [number, SyscallFn][] 
     [186, ids(p.pid)], // gettid
     [200, (r) => sysTgkill(p, r, false)],
     [201, (r) => sysTime(p, r)],
+    [202, (r) => sysFutex(p, r)],
     [218, (r) => sysSetTidAddress(p, r)],
+    [219, () => sysRestartSyscall(p)],
     [228, (r) => sysClockGettime(p, r)],
     [230, (r) => sysClockNanosleep(p, r)],
     [234, (r) => sysTgkill(p, r, true)],
@@ -61,6 +73,9 @@ export function linuxSyscalls(p: LinuxProcess, cpu: Cpu): [number, SyscallFn][] 
     [273, (r) => sysSetRobustList(p, r)],
     [302, (r) => sysPrlimit64(p, r)],
     [318, (r) => sysGetrandom(p, r)],
+    [329, (r) => sysPkeyMprotect(p, r)],
+    [330, (r) => sysPkeyAlloc(p, r)],
+    [331, (r) => sysPkeyFree(p, r)],
     [334, () => sysRseq()],
   ];
 }
