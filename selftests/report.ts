@@ -95,6 +95,23 @@ export interface CellResult {
   readonly detail: string | null;
   readonly exitCode: number | null;
   readonly seconds: number;
+  /**
+   * Whether the program printed exactly what it printed on the host kernel
+   * (reference §8: a model run must report what the host reports). Null for
+   * the native column itself. Informative: the tests' own verdict decides.
+   */
+  readonly sameStdoutAsNative: boolean | null;
+}
+
+/** The stdout comparison for each kentry cell against the native run of the same test. */
+export function compareWithNative<T extends { readonly test: string; readonly column: string }>(
+  cells: readonly T[], stdoutOf: (c: T) => string,
+): (T & { readonly sameStdoutAsNative: boolean | null })[] {
+  return cells.map((c) => {
+    const native = cells.find((n) => n.test === c.test && n.column === NATIVE);
+    const same = c.column === NATIVE || native === undefined ? null : stdoutOf(c) === stdoutOf(native);
+    return { ...c, sameStdoutAsNative: same };
+  });
 }
 
 export interface SuiteReport {
@@ -141,12 +158,16 @@ export function formatTable(report: SuiteReport): string {
   const header = ['test', ...report.columns.map((c) => (report.required.includes(c) ? c : `${c}*`))];
   const rows = report.tests.map((t) => [t, ...report.columns.map((c) => {
     const r = cell(report.results, t, c);
-    return r === undefined ? '-' : r.status === 'pass' ? 'pass' : 'FAIL';
+    if (r === undefined) return '-';
+    return r.status === 'fail' ? 'FAIL' : r.sameStdoutAsNative === false ? 'pass~' : 'pass';
   })]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const fmt = (r: readonly string[]): string => r.map((s, i) => s.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
   const out = [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt)];
   if (report.columns.some((c) => !report.required.includes(c))) out.push('* informative: does not decide the exit status');
+  if (report.results.some((r) => r.status === 'pass' && r.sameStdoutAsNative === false)) {
+    out.push('~ passes, but its stdout differs from the native run (informative; compare the logs)');
+  }
   const missing = REQUIRED_DESIGNS.filter((d) => !report.columns.includes(d));
   if (missing.length > 0) out.push(`required design(s) not offered by 'kentry designs': ${missing.join(', ')}`);
 

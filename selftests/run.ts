@@ -19,7 +19,7 @@ import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  NATIVE, SELFTESTS, buildReport, formatJson, formatTable, judge,
+  NATIVE, SELFTESTS, buildReport, compareWithNative, formatJson, formatTable, judge,
   type CellResult, type ProcessEnd, type SelftestSpec,
 } from './report.js';
 
@@ -259,7 +259,7 @@ function runProcess(cmd: string, args: readonly string[], timeoutSeconds: number
 
 /** Runs every job, `jobs` at a time (each kentry run is one busy Node thread). */
 async function runAll(jobs: readonly Job[], o: Options, logDir: string): Promise<CellResult[]> {
-  const results: CellResult[] = [];
+  const results: (Omit<CellResult, 'sameStdoutAsNative'> & { readonly stdout: string })[] = [];
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < jobs.length) {
@@ -270,11 +270,15 @@ async function runAll(jobs: readonly Job[], o: Options, logDir: string): Promise
       writeFileSync(join(logDir, `${job.test}.${job.column}.log`),
         `$ ${[job.cmd, ...job.args].join(' ')}\n# exit ${f.end.code ?? f.end.signal ?? '?'}${f.end.timedOut ? ' (timed out)' : ''}, ${f.seconds.toFixed(1)} s\n` +
         `--- stdout\n${f.stdout}\n--- stderr\n${f.stderr}`);
-      results.push({ test: job.test, column: job.column, status: v.status, detail: v.detail, exitCode: f.end.code, seconds: Number(f.seconds.toFixed(2)) });
+      results.push({
+        test: job.test, column: job.column, status: v.status, detail: v.detail, exitCode: f.end.code,
+        seconds: Number(f.seconds.toFixed(2)), stdout: f.stdout,
+      });
     }
   };
   await Promise.all(Array.from({ length: Math.min(o.jobs, jobs.length) }, worker));
-  return results;
+  // The output itself stays out of the report (it is in the logs); only the comparison goes in.
+  return compareWithNative(results, (r) => r.stdout).map(({ stdout: _stdout, ...cell }) => cell);
 }
 
 async function main(): Promise<number> {

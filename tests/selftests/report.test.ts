@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  NATIVE, REQUIRED_DESIGNS, SELFTESTS, buildReport, formatJson, formatTable, judge,
+  NATIVE, REQUIRED_DESIGNS, SELFTESTS, buildReport, compareWithNative, formatJson, formatTable, judge,
   type CellResult, type ProcessEnd,
 } from '../../selftests/report.js';
 
@@ -49,6 +49,7 @@ describe('the suite report', () => {
   const designs = [...REQUIRED_DESIGNS, 'pks-in-pt_regs'];
   const cellOf = (test: string, column: string, detail: string | null): CellResult => ({
     test, column, status: detail === null ? 'pass' : 'fail', detail, exitCode: detail === null ? 0 : 1, seconds: 0.5,
+    sameStdoutAsNative: column === NATIVE ? null : true,
   });
   const allPass = (tests: readonly string[]): CellResult[] =>
     tests.flatMap((t) => [NATIVE, ...designs].map((c) => cellOf(t, c, null)));
@@ -97,6 +98,23 @@ describe('the suite report', () => {
     const report = buildReport(['a', 'b'], designs, allPass(['a', 'b']).reverse());
     expect(report.results.map((r) => `${r.test}/${r.column}`)).toEqual(
       ['a', 'b'].flatMap((t) => [NATIVE, ...designs].map((c) => `${t}/${c}`)));
+  });
+
+  it("compares each kentry run's stdout with the native run of the same test", () => {
+    const runs = [
+      { test: 'a', column: NATIVE, out: '[OK]\tx\n' }, { test: 'a', column: 'upstream', out: '[OK]\tx\n' },
+      { test: 'a', column: 'aux', out: '[OK]\ty\n' }, { test: 'b', column: 'aux', out: '' },
+    ];
+    expect(compareWithNative(runs, (r) => r.out).map((r) => r.sameStdoutAsNative)).toEqual([null, true, false, null]);
+  });
+
+  it('marks a passing cell whose stdout differs from native with ~, without changing the verdict', () => {
+    const results = allPass(['a']).map((r) => (r.column === 'aux' ? { ...r, sameStdoutAsNative: false } : r));
+    const report = buildReport(['a'], designs, results);
+    expect(report.ok).toBe(true);
+    const text = formatTable(report);
+    expect(text.split('\n')[2]).toBe('a     pass    pass      pass       pass      pass~  pass');
+    expect(text).toContain('~ passes, but its stdout differs from the native run');
   });
 
   it('marks a cell that was not run with -, and --json round-trips the report', () => {
