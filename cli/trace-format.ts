@@ -39,6 +39,10 @@ export function formatTraceEvent(e: EntryTraceEvent): string {
       return `[${e.pid}] ${e.name} at ${hex(e.rip)} (CPL ${e.cpl})${extra}`;
     }
     case 'signal':
+      if (e.action === 'handler') {
+        return `[${e.pid}] --- ${signalName(e.signal)} {si_code ${e.code}, si_addr ${hex(e.addr)}} handler ${hex(e.handler ?? 0)} ` +
+          `frame ${hex(e.frame ?? 0)} fpstate ${hex(e.fpstate ?? 0)} ---`;
+      }
       return `[${e.pid}] --- ${signalName(e.signal)} {si_code ${e.code}, si_addr ${hex(e.addr)}} default action: ${e.action} ---`;
     case 'exit':
       return `[${e.pid}] +++ exited with ${e.code} +++`;

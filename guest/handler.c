@@ -1,4 +1,4 @@
-/* A signal handler: runs natively; kentry says plainly that handlers are not modelled yet. */
+/* A plain signal() handler (glibc installs SA_RESTORER and its __restore_rt): runs the same natively and under kentry. */
 #include <signal.h>
 #include <stdio.h>
 

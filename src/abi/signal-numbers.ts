@@ -30,6 +30,26 @@ export const SEGV_ACCERR = 2;
 export const SEGV_PKUERR = 4;
 export const TRAP_BRKPT = 1;
 export const TRAP_TRACE = 2;
+/** si_code of kill() and of tkill()/tgkill(). */
+export const SI_USER = 0;
+export const SI_TKILL = -6;
+
+/**
+ * sa_flags bits (x86-64 uapi).
+ * @kernel include/uapi/asm-generic/signal-defs.h, arch/x86/include/uapi/asm/signal.h
+ */
+export const SA_SIGINFO = 0x4;
+export const SA_RESTORER = 0x0400_0000;
+export const SA_ONSTACK = 0x0800_0000;
+export const SA_RESTART = 0x1000_0000;
+export const SA_NODEFER = 0x4000_0000;
+export const SA_RESETHAND = 0x8000_0000;
+
+/** sigaltstack ss_flags (include/uapi/linux/signal.h): SS_ONSTACK, SS_DISABLE, SS_AUTODISARM. */
+export const SS_ONSTACK = 1;
+export const SS_AUTODISARM = 0x8000_0000;
+/** MINSIGSTKSZ of the x86 uapi: sigaltstack refuses smaller stacks (do_sigaltstack). */
+export const MINSIGSTKSZ = 2048;
 
 /**
  * Signals whose default action dumps core (sig_kernel_coredump): the rest

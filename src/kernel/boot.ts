@@ -167,11 +167,11 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
         const args = sink ? (['di', 'si', 'dx', 'r10', 'r8', 'r9'] as const).map((m) => regs.get(m)) : [];
         const name = syscallName(nr);
         const decoded = sink && name ? decodeSyscallArgs(cpu.mmu, name, args) : null;
-        const sysret = yield* doSyscall64(k().deps, k().syscalls, regs, nr);
-        sink?.({
-          kind: 'syscall', pid: sched.current.pid, nr, name, args, decoded,
+        const pid = sched.current.pid;
+        const sysret = yield* doSyscall64(k().deps, k().syscalls, regs, nr, sink ? () => sink({
+          kind: 'syscall', pid, nr, name, args, decoded,
           result: BigInt.asIntN(64, regs.get('ax')), rip: Number(BigInt.asIntN(64, regs.get('ip'))),
-        });
+        }) : undefined);
         endEntry(c(), rec);
         return sysret;
       },
@@ -221,7 +221,10 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
       archRestoreAuxPtRegs: (regs, store) => {
         pksRestorePtRegs(pks, { regs: regs.address, ...stateOf(store) });
       },
-      archDoSignalOrRestart: () => archDoSignalOrRestart(sched, noteExit, trace.sink),
+      archDoSignalOrRestart: (regs) => archDoSignalOrRestart(
+        { sched, rt: platform.native, onExit: noteExit, trace: trace.sink },
+        regs instanceof PtRegs ? regs : new PtRegs(platform.native, design.ptRegs, regs.address),
+      ),
       ...options.archHooks,
     },
   });

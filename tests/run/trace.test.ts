@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { kentry } from '../cli/run-cli.js';
-import { SKIP_HOST_ORACLE, buildGuest } from './guest-build.js';
+import { SKIP_HOST_ORACLE, buildGuest, runNative } from './guest-build.js';
 
 describe.skipIf(SKIP_HOST_ORACLE)('kentry run --trace', () => {
   it('prints one line per system call, strace-like, ending with the exit', () => {
@@ -46,12 +46,18 @@ describe.skipIf(SKIP_HOST_ORACLE)('kentry run --trace', () => {
   });
 });
 
-describe.skipIf(SKIP_HOST_ORACLE)('kentry run: what is not modelled yet', () => {
-  it('a signal handler: one clear line, exit 2, never a fake run', () => {
+describe.skipIf(SKIP_HOST_ORACLE)('kentry run: a handled signal in the trace', () => {
+  it('tgkill, then the delivery to the handler with its frame, then rt_sigreturn — in strace\'s order', () => {
     const exe = buildGuest('handler', ['-static']);
-    const r = kentry('run', exe);
-    expect(r.status).toBe(2);
-    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^kentry: not modelled yet: SIGUSR1 has a handler at 0x[0-9a-f]+: signal frames and handlers are not modelled yet$/)]);
+    const host = runNative(exe, [], {});
+    const r = kentry('run', '--trace', 'entry', exe);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(host.stdout);
+    const lines = r.stderr.split('\n');
+    const kill = lines.findIndex((l) => /^\[1\] tgkill\(1, 1, SIGUSR1\) = 0$/.test(l));
+    expect(kill).toBeGreaterThan(0);
+    expect(lines[kill + 1]).toMatch(/^\[1\] --- SIGUSR1 \{si_code -6, si_addr 0x0\} handler 0x[0-9a-f]+ frame 0x7ff[0-9a-f]+8 fpstate 0x7ff[0-9a-f]+[048c]0 ---$/);
+    expect(lines.slice(kill + 2).some((l) => /^\[1\] rt_sigreturn\(/.test(l))).toBe(true);
   });
 });
 

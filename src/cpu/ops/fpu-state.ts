@@ -157,14 +157,7 @@ export function opFxsave(cpu: Cpu, insn: DecodedInsn): void {
  */
 export function opFxrstor(cpu: Cpu, insn: DecodedInsn): void {
   requireFxsr(cpu);
-  const la = areaAddress(cpu, insn, 16);
-  const bytes = cpu.mmu.readBytes(la, FX_WRITTEN_END, cpu.dataMode);
-  const img = new DataView(bytes.buffer);
-  const mxcsr = img.getUint32(FX_MXCSR, true);
-  if ((mxcsr & ~MXCSR_MASK) !== 0) cpu.fault(VEC_GP, 0);
-  getX87(cpu, img);
-  cpu.mxcsr = mxcsr;
-  getXmm(cpu, img);
+  fxrstorFrom(cpu, xsaveAreaAt(cpu, areaAddress(cpu, insn, 16)));
 }
 
 // ---------------------------------------------------------------------------
@@ -183,6 +176,33 @@ function rfbmOf(cpu: CpuCore): number {
 }
 
 /**
+ * Where XSAVE writes and XRSTOR reads: byte ranges of the area at offsets
+ * from its start. The instructions use guest memory at the operand's
+ * address; the kernel's signal code uses user memory through its
+ * user-access sections (xsave_to_user_sigframe) or a kernel copy of the
+ * frame (the slow path of __fpu_restore_sig).
+ */
+export interface XsaveArea {
+  read(offset: number, size: number): Uint8Array;
+  write(offset: number, bytes: Uint8Array): void;
+}
+
+/** The area at linear address `la`, accessed with `cpu.dataMode`. */
+export function xsaveAreaAt(cpu: CpuCore, la: number): XsaveArea {
+  const mode = cpu.dataMode;
+  return {
+    read: (offset, size) => cpu.mmu.readBytes(la + offset, size, mode),
+    write: (offset, bytes) => cpu.mmu.writeBytes(la + offset, bytes, mode),
+  };
+}
+
+function u32(v: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, v >>> 0, true);
+  return b;
+}
+
+/**
  * XSAVE / XSAVE64 mem (0F AE /4). For each component i in RFBM:
  *   x87  (0)  bytes 0..23 except MXCSR, and the ST area
  *   SSE  (1)  XMM0-15 at 160; MXCSR and MXCSR_MASK at 24 when RFBM has SSE or AVX
@@ -195,29 +215,34 @@ function rfbmOf(cpu: CpuCore): number {
  */
 export function opXsave(cpu: Cpu, insn: DecodedInsn): void {
   const la = xsaveAddress(cpu, insn);
-  const rfbm = rfbmOf(cpu);
-  const mode = cpu.dataMode;
+  xsaveInto(cpu, xsaveAreaAt(cpu, la), rfbmOf(cpu));
+}
+
+/** XSAVE's stores for requested-feature bitmap `rfbm` (the checks are the caller's). */
+export function xsaveInto(cpu: CpuCore, area: XsaveArea, rfbm: number): void {
   // XSAVE reads XSTATE_BV first (a #PF there leaves memory untouched).
-  const oldLo = cpu.read(la + XSAVE_HEADER_OFFSET, 4);
+  const oldLo = new DataView(area.read(XSAVE_HEADER_OFFSET, 4).buffer).getUint32(0, true);
   const bytes = new Uint8Array(FX_WRITTEN_END);
   const img = new DataView(bytes.buffer);
   if (rfbm & XFEATURE_X87) {
     putX87(cpu, img);
-    cpu.mmu.writeBytes(la, bytes.subarray(0, FX_MXCSR), mode);
-    cpu.mmu.writeBytes(la + FX_ST0, bytes.subarray(FX_ST0, FX_XMM0), mode);
+    area.write(0, bytes.subarray(0, FX_MXCSR));
+    area.write(FX_ST0, bytes.subarray(FX_ST0, FX_XMM0));
   }
   if (rfbm & (XFEATURE_SSE | XFEATURE_AVX)) {
     putMxcsr(cpu, img);
-    cpu.mmu.writeBytes(la + FX_MXCSR, bytes.subarray(FX_MXCSR, FX_ST0), mode);
+    area.write(FX_MXCSR, bytes.subarray(FX_MXCSR, FX_ST0));
   }
   if (rfbm & XFEATURE_SSE) {
     putXmm(cpu, img);
-    cpu.mmu.writeBytes(la + FX_XMM0, bytes.subarray(FX_XMM0, FX_WRITTEN_END), mode);
+    area.write(FX_XMM0, bytes.subarray(FX_XMM0, FX_WRITTEN_END));
   }
   if (rfbm & XFEATURE_PKRU) {
-    cpu.write(la + XSAVE_PKRU_OFFSET, 8, cpu.mmu.pkru | 0, 0);
+    const pk = new Uint8Array(8);
+    pk.set(u32(cpu.mmu.pkru));
+    area.write(XSAVE_PKRU_OFFSET, pk);
   }
-  cpu.write(la + XSAVE_HEADER_OFFSET, 4, (oldLo & ~rfbm) | rfbm);
+  area.write(XSAVE_HEADER_OFFSET, u32((oldLo & ~rfbm) | rfbm));
 }
 
 /**
@@ -235,22 +260,24 @@ export function opXsave(cpu: Cpu, insn: DecodedInsn): void {
  */
 export function opXrstor(cpu: Cpu, insn: DecodedInsn): void {
   const la = xsaveAddress(cpu, insn);
-  const rfbm = rfbmOf(cpu);
-  const mode = cpu.dataMode;
-  const header = new DataView(cpu.mmu.readBytes(la + XSAVE_HEADER_OFFSET, XSAVE_HEADER_SIZE, mode).buffer);
+  xrstorFrom(cpu, xsaveAreaAt(cpu, la), rfbmOf(cpu));
+}
+
+/** XRSTOR's checks and loads for `rfbm` from `area` (#GP(0) as a CpuFault before any state changes). */
+export function xrstorFrom(cpu: CpuCore, area: XsaveArea, rfbm: number): void {
+  const header = new DataView(area.read(XSAVE_HEADER_OFFSET, XSAVE_HEADER_SIZE).buffer);
   const bvLo = header.getUint32(0, true);
   const bvHi = header.getUint32(4, true);
   const compHi = header.getUint32(12, true);
   if ((compHi & 0x8000_0000) !== 0) cpu.fault(VEC_GP, 0);
   for (let o = 8; o < 24; o += 4) if (header.getUint32(o, true) !== 0) cpu.fault(VEC_GP, 0);
   if (bvHi !== 0 || (bvLo & ~cpu.xcr0) !== 0) cpu.fault(VEC_GP, 0);
-  const legacy = cpu.mmu.readBytes(la, FX_WRITTEN_END, mode);
-  const img = new DataView(legacy.buffer);
+  const img = new DataView(area.read(0, FX_WRITTEN_END).buffer);
   const loadMxcsr = (rfbm & (XFEATURE_SSE | XFEATURE_AVX)) !== 0;
   const mxcsr = img.getUint32(FX_MXCSR, true);
   if (loadMxcsr && (mxcsr & ~MXCSR_MASK) !== 0) cpu.fault(VEC_GP, 0);
   let pkru = 0;
-  if (rfbm & bvLo & XFEATURE_PKRU) pkru = cpu.read(la + XSAVE_PKRU_OFFSET, 4) >>> 0;
+  if (rfbm & bvLo & XFEATURE_PKRU) pkru = new DataView(area.read(XSAVE_PKRU_OFFSET, 4).buffer).getUint32(0, true);
   // No fault is possible from here on.
   if (rfbm & XFEATURE_X87) {
     if (bvLo & XFEATURE_X87) getX87(cpu, img);
@@ -264,3 +291,15 @@ export function opXrstor(cpu: Cpu, insn: DecodedInsn): void {
   if (rfbm & XFEATURE_PKRU) cpu.mmu.setPkru(pkru);
 }
 
+/**
+ * FXRSTOR's loads from a 512-byte legacy image (#GP(0) for a reserved MXCSR
+ * bit, before any change): what the kernel's fx-only signal restore does.
+ */
+export function fxrstorFrom(cpu: CpuCore, area: XsaveArea): void {
+  const img = new DataView(area.read(0, FX_WRITTEN_END).buffer);
+  const mxcsr = img.getUint32(FX_MXCSR, true);
+  if ((mxcsr & ~MXCSR_MASK) !== 0) cpu.fault(VEC_GP, 0);
+  getX87(cpu, img);
+  cpu.mxcsr = mxcsr;
+  getXmm(cpu, img);
+}

@@ -112,3 +112,29 @@ function popSreg(cpu: Cpu, insn: DecodedInsn, sreg: number): void {
 
 export const opPopFs = (cpu: Cpu, insn: DecodedInsn): void => popSreg(cpu, insn, FS);
 export const opPopGs = (cpu: Cpu, insn: DecodedInsn): void => popSreg(cpu, insn, GS);
+
+/** LAR's mask of descriptor dword 1 (SDM Vol. 2A "LAR": type, S, DPL, P, AVL, L, D/B, G). */
+const LAR_MASK = 0x00f0_ff00;
+/** System descriptor types LAR accepts in 64-bit mode: LDT, available and busy 64-bit TSS, 64-bit call gate. */
+const LAR_SYSTEM_TYPES = new Set([0x2, 0x9, 0xb, 0xc]);
+
+/**
+ * The access rights LAR reports for `selector` at the current CPL, or null
+ * where LAR clears ZF: a null selector, one beyond the GDT limit or in the
+ * LDT (no LDT is modelled), a system type LAR does not take, or a
+ * non-conforming segment with DPL < max(CPL, RPL).
+ * @see Intel SDM Vol. 2A "LAR—Load Access Rights Byte" (IA-32e mode)
+ */
+export function larAccessRights(cpu: CpuCore, selector: number): number | null {
+  const sel = selector & 0xffff;
+  const index = sel & ~7;
+  if (index === 0 || (sel & 4) !== 0 || index + 7 > cpu.gdtLimit) return null;
+  const hi = cpu.mmu.read32(cpu.gdtBase + index + 4, MODE_IMPLICIT_SUPERVISOR);
+  const s = (hi & (1 << 12)) !== 0;
+  const type = (hi >>> 8) & 0xf;
+  if (!s && !LAR_SYSTEM_TYPES.has(type)) return null;
+  const conformingCode = s && (type & 0xc) === 0xc;
+  const dpl = (hi >>> 13) & 3;
+  if (!conformingCode && dpl < Math.max(cpu.cpl, sel & 3)) return null;
+  return (hi & LAR_MASK) >>> 0;
+}

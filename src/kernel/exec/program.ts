@@ -6,6 +6,7 @@
 import { mulberry32 } from '../../lib/prng.js';
 import type { ArgString } from '../../elf/index.js';
 import { cpuid } from '../../cpu/cpuid.js';
+import { fpuClearUserStates } from '../arch/x86/fpu-signal.js';
 import { newTask } from '../arch/x86/process.js';
 import { enterUserMode, mapTaskStack } from '../arch/x86/user-task.js';
 import type { Kernel, Task } from '../boot.js';
@@ -71,6 +72,8 @@ export function startProgram(k: Kernel, pid: number, file: Uint8Array, o: Progra
   });
   const stackTop = mapTaskStack(platform, pid);
   k.adopt(task);
+  // fpu_flush_thread at exec: the user FPU state to init, PKRU = init_pkru_value (pkru_write_default).
+  fpuClearUserStates(cpu);
   enterUserMode(platform, image.entry, image.rsp, stackTop, true);
   return { task, process };
 }

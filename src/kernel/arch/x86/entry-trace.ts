@@ -36,7 +36,11 @@ export type EntryTraceEvent =
       readonly signal: number;
       readonly code: number;
       readonly addr: number;
-      readonly action: 'ignore' | 'terminate' | 'core';
+      readonly action: 'ignore' | 'terminate' | 'core' | 'handler';
+      /** For a handler: its address, the frame (the handler's RSP) and the XSAVE area. */
+      readonly handler?: number;
+      readonly frame?: number;
+      readonly fpstate?: number;
     }
   | { readonly kind: 'exit'; readonly pid: number; readonly code: number };
 

@@ -71,13 +71,40 @@ export interface SigAction {
   mask: bigint;
 }
 
+/** The alternate signal stack (task_struct sas_ss_sp, sas_ss_size, sas_ss_flags). */
+export interface AltStack {
+  sp: number;
+  size: number;
+  flags: number;
+}
+
+/** What the last trap left in thread_struct for the signal frame's sigcontext (trapno, err, cr2). */
+export interface TrapInfo {
+  trapNr: number;
+  errorCode: number;
+  cr2: number;
+}
+
 export interface TaskSignals {
   readonly actions: SigAction[];
   blocked: bigint;
+  /** task->saved_sigmask while TIF_RESTORE_SIGMASK is set (rt_sigsuspend); null otherwise. */
+  savedMask: bigint | null;
+  readonly altstack: AltStack;
+  readonly thread: TrapInfo;
 }
 
+/** SS_DISABLE: no alternate stack (sas_ss_reset). */
+export const SS_DISABLE = 2;
+
 export function defaultSignals(): TaskSignals {
-  return { actions: Array.from({ length: 64 }, () => ({ handler: 0n, flags: 0n, restorer: 0n, mask: 0n })), blocked: 0n };
+  return {
+    actions: Array.from({ length: 64 }, () => ({ handler: 0n, flags: 0n, restorer: 0n, mask: 0n })),
+    blocked: 0n,
+    savedMask: null,
+    altstack: { sp: 0, size: 0, flags: SS_DISABLE },
+    thread: { trapNr: 0, errorCode: 0, cr2: 0 },
+  };
 }
 
 /** How a task ended: exit_group(code), or killed by a signal's default action. */

@@ -1,21 +1,37 @@
 /**
- * Signals on x86, as far as the model goes so far: a fault raises a
- * synchronous signal (force_sig_fault), and on the way back to user mode
- * arch_do_signal_or_restart → get_signal takes it. No handler can be
- * installed yet (rt_sigaction comes with the signal frames), so every
- * signal takes its default action: ignored, or the whole process ends
- * (do_group_exit), with a core dump for the core-dumping ones.
- * @kernel arch/x86/kernel/signal.c arch_do_signal_or_restart, kernel/signal.c get_signal, force_sig_fault, do_group_exit
+ * Signals on x86: a fault raises a synchronous signal (force_sig_fault,
+ * with what the trap left in thread_struct for the frame), others are
+ * sent (send_signal); on the way back to user mode
+ * arch_do_signal_or_restart → get_signal takes the first deliverable one:
+ * ignored, the default action (the process ends, do_group_exit), or a
+ * handler — handle_signal settles an interrupted system call's restart,
+ * builds the frame (signal-frame.ts) and points the registers at the
+ * handler. With no handler to run, an interrupted call is restarted.
+ * @kernel arch/x86/kernel/signal.c arch_do_signal_or_restart, handle_signal; kernel/signal.c get_signal, force_sig_fault, signal_delivered, do_group_exit
  */
-import { CORE_DUMPING, IGNORED_BY_DEFAULT, SIGKILL, signalName } from '../../../abi/signal-numbers.js';
-import { NotModelledError } from '../../../lib/errors.js';
+import { ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, ERESTART_RESTARTBLOCK, EINTR } from '../../../abi/errno.js';
+import {
+  CORE_DUMPING, IGNORED_BY_DEFAULT, SA_NODEFER, SA_RESETHAND, SA_RESTART, SIGKILL, SIGSEGV, SI_KERNEL, SS_AUTODISARM,
+} from '../../../abi/signal-numbers.js';
 import { _TIF_NOTIFY_SIGNAL, _TIF_SIGPENDING, type MaySleep } from '../../generic/index.js';
 import type { EntryTraceSink } from './entry-trace.js';
-import type { PendingSignal, Scheduler, Task, TaskExit } from './sched.js';
+import { fpuClearUserStates } from './fpu-signal.js';
+import type { NativeRuntime } from './native.js';
+import type { PtRegs } from './regs.js';
+import type { PendingSignal, Scheduler, SigAction, Task, TaskExit, TrapInfo } from './sched.js';
+import { sasSsReset, setupRtFrame } from './signal-frame.js';
 
 const SIG_DFL = 0n;
 const SIG_IGN = 1n;
 const bit = (sig: number): bigint => 1n << BigInt(sig - 1);
+/** Real-time signals queue every instance; standard ones at most one. */
+const SIGRTMIN = 32;
+const U64 = (1n << 64n) - 1n;
+/** __NR_restart_syscall (reference §7). */
+const NR_RESTART_SYSCALL = 219n;
+const DF = 1n << 10n;
+const RF = 1n << 16n;
+const TF = 1n << 8n;
 
 /**
  * force_sig_fault(sig, code, addr) on `task` (the current one): a fault's
@@ -23,13 +39,15 @@ const bit = (sig: number): bigint => 1n << BigInt(sig - 1);
  * blocked or ignored one to SIG_DFL and unblocks it — then it is queued and
  * delivered on the way out.
  */
-export function forceSigFault(task: Task, sig: number, code: number, addr: number): void {
+export function forceSigFault(task: Task, sig: number, code: number, addr: number, trap?: TrapInfo, pkey?: number): void {
   const action = task.signals.actions[sig - 1]!;
   if (task.signals.blocked & bit(sig) || action.handler === SIG_IGN) {
     action.handler = SIG_DFL;
     task.signals.blocked &= ~bit(sig);
   }
-  task.pendingSignals.push({ sig, code, addr, synchronous: true });
+  // do_trap / set_signal_archinfo: thread.trap_nr, error_code, cr2 for the frame's sigcontext.
+  if (trap) Object.assign(task.signals.thread, trap);
+  task.pendingSignals.push({ sig, code, addr, synchronous: true, ...(pkey === undefined ? {} : { pkey }) });
   task.entry.flags.set(_TIF_SIGPENDING);
 }
 
@@ -43,11 +61,11 @@ export function signalsDeliverable(task: Task): boolean {
  * dropped at once (sig_ignored), a standard signal is queued only once, and
  * TIF_SIGPENDING is set when it can be taken (not blocked).
  */
-export function sendSignal(task: Task, sig: number, code: number): void {
+export function sendSignal(task: Task, sig: number, code: number, pid?: number): void {
   const h = task.signals.actions[sig - 1]!.handler;
   if (sig !== SIGKILL && (h === SIG_IGN || (h === SIG_DFL && IGNORED_BY_DEFAULT.has(sig)))) return;
-  if (task.pendingSignals.some((p) => p.sig === sig && !p.synchronous)) return;
-  task.pendingSignals.push({ sig, code, addr: 0, synchronous: false });
+  if (sig < SIGRTMIN && task.pendingSignals.some((p) => p.sig === sig && !p.synchronous)) return;
+  task.pendingSignals.push({ sig, code, addr: 0, synchronous: false, ...(pid === undefined ? {} : { pid }) });
   if (signalsDeliverable(task)) task.entry.flags.set(_TIF_SIGPENDING);
 }
 
@@ -65,26 +83,146 @@ function dequeue(task: Task): PendingSignal | undefined {
   return i < 0 ? undefined : task.pendingSignals.splice(i, 1)[0];
 }
 
+/** What signal delivery needs of the kernel around it. */
+export interface SignalEnv {
+  readonly sched: Scheduler;
+  readonly rt: NativeRuntime;
+  readonly onExit: (t: Task) => void;
+  readonly trace: EntryTraceSink | null;
+}
+
+/** syscall_get_nr(regs) != -1: the entry was a system call. */
+function fromSyscall(regs: PtRegs): boolean {
+  return regs.get('orig_ax') !== U64;
+}
+
+/** syscall_get_error(regs): regs->ax when it is an error value (-4095..-1), else 0. */
+function syscallError(regs: PtRegs): number {
+  const ax = BigInt.asIntN(64, regs.get('ax'));
+  return ax < 0n && ax >= -4095n ? Number(ax) : 0;
+}
+
 /**
- * arch_do_signal_or_restart(regs): get_signal; with no handler installed the
- * default action applies — ignore, or do_group_exit(), which never
- * returns: the task is dead and schedule() switches away for good.
+ * arch_do_signal_or_restart(regs): get_signal; a handler → handle_signal;
+ * otherwise restart an interrupted system call (ip back over the 2-byte
+ * SYSCALL; -ERESTART_RESTARTBLOCK becomes restart_syscall) and put the
+ * saved sigmask back. A fatal default action never returns.
  */
-export function* archDoSignalOrRestart(sched: Scheduler, onExit: (t: Task) => void, trace: EntryTraceSink | null = null): MaySleep {
-  const task = sched.current;
+export function* archDoSignalOrRestart(env: SignalEnv, regs: PtRegs): MaySleep {
+  const task = env.sched.current;
   task.entry.flags.clear(_TIF_SIGPENDING | _TIF_NOTIFY_SIGNAL);
+  const ksig = yield* getSignal(env, task);
+  if (ksig) {
+    handleSignal(env, regs, task, ksig.sig, ksig.act);
+  } else {
+    if (fromSyscall(regs)) {
+      switch (syscallError(regs)) {
+        case -ERESTARTNOHAND:
+        case -ERESTARTSYS:
+        case -ERESTARTNOINTR:
+          regs.set('ax', regs.get('orig_ax'));
+          regs.set('ip', regs.get('ip') - 2n);
+          break;
+        case -ERESTART_RESTARTBLOCK:
+          regs.set('ax', NR_RESTART_SYSCALL);
+          regs.set('ip', regs.get('ip') - 2n);
+          break;
+      }
+    }
+    restoreSavedSigmask(task);
+  }
+  if (signalsDeliverable(task)) task.entry.flags.set(_TIF_SIGPENDING);
+}
+
+/** restore_saved_sigmask: rt_sigsuspend's mask ends when no handler ran. */
+function restoreSavedSigmask(task: Task): void {
+  if (task.signals.savedMask !== null) {
+    task.signals.blocked = task.signals.savedMask;
+    task.signals.savedMask = null;
+  }
+}
+
+/**
+ * get_signal: dequeue until a signal with a handler (its sigaction copied;
+ * SA_RESETHAND resets the disposition to SIG_DFL) or a fatal default
+ * action (do_group_exit: never returns); ignored ones are dropped.
+ */
+function* getSignal(env: SignalEnv, task: Task): MaySleep<{ sig: PendingSignal; act: SigAction } | null> {
   for (let s = dequeue(task); s; s = dequeue(task)) {
-    const handler = s.sig === SIGKILL ? SIG_DFL : task.signals.actions[s.sig - 1]!.handler;
+    const slot = task.signals.actions[s.sig - 1]!;
+    const handler = s.sig === SIGKILL ? SIG_DFL : slot.handler;
     if (handler !== SIG_DFL && handler !== SIG_IGN) {
-      throw new NotModelledError(`${signalName(s.sig)} has a handler at 0x${handler.toString(16)}: signal frames and handlers are not modelled yet`);
+      const act = { ...slot };
+      if ((slot.flags & BigInt(SA_RESETHAND)) !== 0n) slot.handler = SIG_DFL;
+      return { sig: s, act };
     }
     const action = handler === SIG_IGN || IGNORED_BY_DEFAULT.has(s.sig) ? 'ignore' : CORE_DUMPING.has(s.sig) ? 'core' : 'terminate';
-    trace?.({ kind: 'signal', pid: task.pid, signal: s.sig, code: s.code, addr: s.addr, action });
+    env.trace?.({ kind: 'signal', pid: task.pid, signal: s.sig, code: s.code, addr: s.addr, action });
     if (action === 'ignore') continue;
-    yield* doGroupExit(sched, task, {
+    yield* doGroupExit(env.sched, task, {
       kind: 'killed', signal: s.sig, coreDumped: CORE_DUMPING.has(s.sig), code: s.code, addr: s.addr,
-    }, onExit);
+    }, env.onExit);
   }
+  return null;
+}
+
+/**
+ * handle_signal(ksig, regs): the restart rules of reference §4.7 for an
+ * interrupted call, the frame, then DF, RF and TF cleared and the FPU and
+ * PKRU in their init state for the handler; signal_delivered blocks
+ * sa_mask and (without SA_NODEFER) the signal itself, and disarms an
+ * SS_AUTODISARM alternate stack. A frame that cannot be written ends in
+ * force_sigsegv.
+ */
+function handleSignal(env: SignalEnv, regs: PtRegs, task: Task, sig: PendingSignal, act: SigAction): void {
+  if (fromSyscall(regs)) {
+    switch (syscallError(regs)) {
+      case -ERESTART_RESTARTBLOCK:
+      case -ERESTARTNOHAND:
+        regs.set('ax', BigInt(-EINTR));
+        break;
+      case -ERESTARTSYS:
+      case -ERESTARTNOINTR: {
+        const restart = syscallError(regs) === -ERESTARTNOINTR || (act.flags & BigInt(SA_RESTART)) !== 0n;
+        if (restart) {
+          regs.set('ax', regs.get('orig_ax'));
+          regs.set('ip', regs.get('ip') - 2n);
+        } else {
+          regs.set('ax', BigInt(-EINTR));
+        }
+        break;
+      }
+    }
+  }
+  const signals = task.signals;
+  const savedMask = signals.savedMask ?? signals.blocked;
+  const placed = setupRtFrame(env.rt, regs, signals, signals.thread, sig, act, savedMask);
+  if (!placed) {
+    env.trace?.({ kind: 'signal', pid: task.pid, signal: sig.sig, code: sig.code, addr: sig.addr, action: 'handler', handler: Number(act.handler) });
+    forceSigsegv(task, sig.sig);
+    return;
+  }
+  regs.set('flags', regs.get('flags') & ~(DF | RF | TF));
+  fpuClearUserStates(env.rt.cpu);
+  env.trace?.({
+    kind: 'signal', pid: task.pid, signal: sig.sig, code: sig.code, addr: sig.addr, action: 'handler',
+    handler: Number(act.handler), frame: placed.frame, fpstate: placed.fpstate,
+  });
+  // signal_delivered
+  signals.savedMask = null;
+  let blocked = signals.blocked | act.mask;
+  if ((act.flags & BigInt(SA_NODEFER)) === 0n) blocked |= bit(sig.sig);
+  signals.blocked = blocked & ~bit(SIGKILL) & ~bit(19 /* SIGSTOP */);
+  if ((signals.altstack.flags & SS_AUTODISARM) !== 0) sasSsReset(signals.altstack);
+}
+
+/**
+ * force_sigsegv(sig): the frame for `sig` could not be built — SIGSEGV
+ * (SI_KERNEL), with its handler reset first when SIGSEGV itself failed.
+ */
+function forceSigsegv(task: Task, sig: number): void {
+  if (sig === SIGSEGV) task.signals.actions[SIGSEGV - 1]!.handler = SIG_DFL;
+  forceSigFault(task, SIGSEGV, SI_KERNEL, 0);
 }
 
 /** do_group_exit / do_exit: the task is dead, its parent (the kernel's caller) is told, and it schedules away forever. */

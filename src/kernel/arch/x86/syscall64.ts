@@ -27,7 +27,9 @@ const ENOSYS = 38;
  * 3. syscall_exit_to_user_mode(regs)
  * 4. the SYSRET conditions
  */
-export function* doSyscall64(d: EntryDeps, table: ReadonlyMap<number, SyscallFn>, regs: PtRegs, nrArg: number): MaySleep<boolean> {
+export function* doSyscall64(
+  d: EntryDeps, table: ReadonlyMap<number, SyscallFn>, regs: PtRegs, nrArg: number, onResult?: () => void,
+): MaySleep<boolean> {
   const nr = syscallEnterFromUserMode(d, regs, nrArg);
   const fn = nr >= 0 ? table.get(nr) : undefined;
   if (fn) {
@@ -35,6 +37,8 @@ export function* doSyscall64(d: EntryDeps, table: ReadonlyMap<number, SyscallFn>
     regs.set('ax', typeof r === 'object' ? yield* r : r);
   }
   else if (nr !== -1) regs.set('ax', -ENOSYS);
+  // The sys_exit tracepoint (syscall_exit_work) sees the result before signal work can change it.
+  onResult?.();
   yield* syscallExitToUserMode(d, regs);
   return sysretAllowed(regs);
 }

@@ -9,6 +9,7 @@ import { irqentryEnter, irqentryExit } from '../../generic/index.js';
 import { cBoundary, endEntry, startHandler, traceEntry, type CEntryContext } from './kernel-c.js';
 import { KernelOops, type NativeBody } from './native.js';
 import { pksHandleKeyFault, pksUpdateException, type PksUpdateExceptionResult } from './pks.js';
+import { TASK_SIZE_MAX } from './memory-map.js';
 import { forceSigFault } from './signal.js';
 import {
   FPE_INTDIV, ILL_ILLOPN, SEGV_ACCERR, SEGV_MAPERR, SEGV_PKUERR, SIGBUS, SIGFPE, SIGILL, SIGSEGV, SIGTRAP, SI_KERNEL, TRAP_TRACE,
@@ -46,7 +47,12 @@ export function excPageFault(ctx: CEntryContext): NativeBody {
       `ip 0x${regs.get('ip').toString(16)}`;
     if (regs.userMode()) {
       const code = errorCode & X86_PF_PK ? SEGV_PKUERR : errorCode & X86_PF_PROT ? SEGV_ACCERR : SEGV_MAPERR;
-      forceSigFault(ctx.currentTask(), SIGSEGV, code, address);
+      // set_signal_archinfo: user accesses to kernel addresses read as protection faults.
+      const archError = errorCode | X86_PF_USER | (address >= TASK_SIZE_MAX || address < 0 ? X86_PF_PROT : 0);
+      // vma_pkey(vma): the VMA's key, which its PTEs carry (bits 62:59).
+      const probe = code === SEGV_PKUERR ? ctx.cpu.mmu.probe(address) : null;
+      const pkey = probe?.ok ? probe.key : undefined;
+      forceSigFault(ctx.currentTask(), SIGSEGV, code, address, { trapNr: 14, errorCode: archError, cr2: address }, pkey);
     } else if (address >= 0) {
       if (!rt.takeFixup()) throw new KernelOops(`BUG: kernel access to a user address outside a user-access section: ${where()}`);
     } else {
@@ -61,6 +67,9 @@ export function excPageFault(ctx: CEntryContext): NativeBody {
     endEntry(ctx, rec);
   };
 }
+
+/** Exceptions whose C handler takes (regs, error_code) (SDM Vol. 3A Table 6-1). */
+const VECTORS_WITH_ERROR_CODE = new Set([8, 10, 11, 12, 13, 14, 17, 21]);
 
 /** What a trap from user mode raises. */
 export interface UserTrap {
@@ -86,8 +95,11 @@ export function userTrap(ctx: CEntryContext, t: UserTrap): NativeBody {
       throw new KernelOops(`${t.cFunction} in kernel mode at ip 0x${regs.get('ip').toString(16)} (die)`);
     }
     const ip = Number(BigInt.asIntN(64, regs.get('ip')));
-    traceEntry(ctx, 'exception', t.vector, regs, null, null);
-    forceSigFault(ctx.currentTask(), t.sig, t.code, t.addr === 'ip' ? ip : 0);
+    const errorCode = VECTORS_WITH_ERROR_CODE.has(t.vector) ? Number(call.arg(1) & 0xffff_ffffn) : 0;
+    traceEntry(ctx, 'exception', t.vector, regs, VECTORS_WITH_ERROR_CODE.has(t.vector) ? errorCode : null, null);
+    // do_trap / gp_user_force_sig_segv / send_sigtrap: thread.trap_nr and error_code for the frame.
+    const task = ctx.currentTask();
+    forceSigFault(task, t.sig, t.code, t.addr === 'ip' ? ip : 0, { ...task.signals.thread, trapNr: t.vector, errorCode });
     yield* irqentryExit(ctx.deps, regs, store);
     endEntry(ctx, rec);
   };
