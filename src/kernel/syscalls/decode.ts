@@ -9,7 +9,9 @@
 import { MODE_SUPERVISOR_AC, type Mmu } from '../../cpu/mmu.js';
 import { signalName } from '../../abi/signal-numbers.js';
 
-type Kind = 'fd' | 'int' | 'uint' | 'hex' | 'ptr' | 'str' | 'buf' | 'prot' | 'mapflags' | 'archprctl' | 'sig' | 'how' | 'atfd';
+type Kind =
+  | 'fd' | 'int' | 'uint' | 'hex' | 'ptr' | 'str' | 'buf' | 'prot' | 'mapflags' | 'archprctl' | 'sig' | 'how' | 'atfd'
+  | 'mremapflags' | 'itimer' | 'futexop' | 'pkeyrights' | 'ioctl' | 'rlimit' | 'clock';
 
 /** Argument kinds by call name; a 'buf' is followed by its length argument. */
 const KINDS: Readonly<Record<string, readonly Kind[]>> = {
@@ -26,7 +28,7 @@ const KINDS: Readonly<Record<string, readonly Kind[]>> = {
   brk: ['ptr'],
   rt_sigaction: ['sig', 'ptr', 'ptr', 'uint'],
   rt_sigprocmask: ['how', 'ptr', 'ptr', 'uint'],
-  ioctl: ['fd', 'hex', 'ptr'],
+  ioctl: ['fd', 'ioctl', 'ptr'],
   writev: ['fd', 'ptr', 'int'],
   madvise: ['ptr', 'uint', 'int'],
   getpid: [], gettid: [], getuid: [], getgid: [], geteuid: [], getegid: [], getppid: [], sched_yield: [],
@@ -45,6 +47,20 @@ const KINDS: Readonly<Record<string, readonly Kind[]>> = {
   getrandom: ['ptr', 'uint', 'hex'],
   rseq: ['ptr', 'uint', 'int', 'hex'],
   rt_sigpending: ['ptr', 'uint'],
+  readv: ['fd', 'ptr', 'int'],
+  mremap: ['ptr', 'uint', 'uint', 'mremapflags', 'ptr'],
+  getitimer: ['itimer', 'ptr'],
+  setitimer: ['itimer', 'ptr', 'ptr'],
+  alarm: ['uint'],
+  pause: [],
+  nanosleep: ['ptr', 'ptr'],
+  clock_nanosleep: ['clock', 'hex', 'ptr', 'ptr'],
+  getrlimit: ['rlimit', 'ptr'],
+  futex: ['ptr', 'futexop', 'uint', 'ptr', 'ptr', 'hex'],
+  restart_syscall: [],
+  pkey_alloc: ['hex', 'pkeyrights'],
+  pkey_free: ['int'],
+  pkey_mprotect: ['ptr', 'uint', 'prot', 'int'],
 };
 
 const PROT: readonly (readonly [number, string])[] = [[1, 'PROT_READ'], [2, 'PROT_WRITE'], [4, 'PROT_EXEC']];
@@ -54,6 +70,30 @@ const MAP: readonly (readonly [number, string])[] = [
 ];
 const ARCH_PRCTL: Readonly<Record<number, string>> = { 0x1001: 'ARCH_SET_GS', 0x1002: 'ARCH_SET_FS', 0x1003: 'ARCH_GET_FS', 0x1004: 'ARCH_GET_GS' };
 const HOW: readonly string[] = ['SIG_BLOCK', 'SIG_UNBLOCK', 'SIG_SETMASK'];
+const MREMAP: readonly (readonly [number, string])[] = [[1, 'MREMAP_MAYMOVE'], [2, 'MREMAP_FIXED'], [4, 'MREMAP_DONTUNMAP']];
+const ITIMER: readonly string[] = ['ITIMER_REAL', 'ITIMER_VIRTUAL', 'ITIMER_PROF'];
+const PKEY_RIGHTS: readonly (readonly [number, string])[] = [[1, 'PKEY_DISABLE_ACCESS'], [2, 'PKEY_DISABLE_WRITE']];
+const IOCTL: Readonly<Record<number, string>> = { 0x5401: 'TCGETS', 0x5413: 'TIOCGWINSZ' };
+const RLIMIT: readonly string[] = [
+  'RLIMIT_CPU', 'RLIMIT_FSIZE', 'RLIMIT_DATA', 'RLIMIT_STACK', 'RLIMIT_CORE', 'RLIMIT_RSS', 'RLIMIT_NPROC', 'RLIMIT_NOFILE',
+  'RLIMIT_MEMLOCK', 'RLIMIT_AS', 'RLIMIT_LOCKS', 'RLIMIT_SIGPENDING', 'RLIMIT_MSGQUEUE', 'RLIMIT_NICE', 'RLIMIT_RTPRIO', 'RLIMIT_RTTIME',
+];
+const CLOCK: readonly string[] = [
+  'CLOCK_REALTIME', 'CLOCK_MONOTONIC', 'CLOCK_PROCESS_CPUTIME_ID', 'CLOCK_THREAD_CPUTIME_ID', 'CLOCK_MONOTONIC_RAW',
+  'CLOCK_REALTIME_COARSE', 'CLOCK_MONOTONIC_COARSE', 'CLOCK_BOOTTIME', 'CLOCK_REALTIME_ALARM', 'CLOCK_BOOTTIME_ALARM', '10', 'CLOCK_TAI',
+];
+const FUTEX_CMD: readonly string[] = [
+  'FUTEX_WAIT', 'FUTEX_WAKE', 'FUTEX_FD', 'FUTEX_REQUEUE', 'FUTEX_CMP_REQUEUE', 'FUTEX_WAKE_OP', 'FUTEX_LOCK_PI',
+  'FUTEX_UNLOCK_PI', 'FUTEX_TRYLOCK_PI', 'FUTEX_WAIT_BITSET', 'FUTEX_WAKE_BITSET', 'FUTEX_WAIT_REQUEUE_PI',
+  'FUTEX_CMP_REQUEUE_PI', 'FUTEX_LOCK_PI2',
+];
+
+/** A futex op as strace prints it: the command, then _PRIVATE and |FUTEX_CLOCK_REALTIME. */
+function futexOp(op: number): string {
+  const cmd = FUTEX_CMD[op & ~(128 | 256)];
+  if (cmd === undefined) return String(op);
+  return cmd + (op & 128 ? '_PRIVATE' : '') + (op & 256 ? '|FUTEX_CLOCK_REALTIME' : '');
+}
 const MAX_SHOWN = 32;
 
 const hex = (v: bigint): string => '0x' + v.toString(16);
@@ -135,6 +175,20 @@ export function decodeSyscallArgs(mmu: Mmu, name: string, args: readonly bigint[
         return n === 0 ? '0' : signalName(n);
       case 'how':
         return HOW[n] ?? String(n);
+      case 'mremapflags':
+        return flagNames(Number(v & 0xffff_ffffn), MREMAP, '0');
+      case 'itimer':
+        return ITIMER[Number(BigInt.asIntN(32, v))] ?? String(Number(BigInt.asIntN(32, v)));
+      case 'futexop':
+        return futexOp(Number(BigInt.asIntN(32, v)));
+      case 'pkeyrights':
+        return flagNames(Number(v & 0xffff_ffffn), PKEY_RIGHTS, '0');
+      case 'ioctl':
+        return IOCTL[Number(v & 0xffff_ffffn)] ?? hex(v);
+      case 'rlimit':
+        return RLIMIT[Number(v & 0xffff_ffffn)] ?? String(Number(v & 0xffff_ffffn));
+      case 'clock':
+        return CLOCK[Number(BigInt.asIntN(32, v))] ?? String(Number(BigInt.asIntN(32, v)));
     }
   });
 }

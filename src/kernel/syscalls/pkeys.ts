@@ -103,10 +103,15 @@ export function sysPkeyAlloc(p: LinuxProcess, regs: PtRegs): number {
   return pkey;
 }
 
-/** pkey_free(int pkey) → mm_pkey_free: key 0 and keys not allocated are -EINVAL. The VMAs keep the key (Linux does not check). */
+/**
+ * pkey_free(int pkey) → mm_pkey_free: a key that is not allocated is
+ * -EINVAL. Nothing protects key 0 (the early `!pkey` check is long gone
+ * from x86, and the host kernel frees it), so the next pkey_alloc returns
+ * 0. The VMAs keep the key and PKRU keeps its bits (Linux checks neither).
+ */
 export function sysPkeyFree(p: LinuxProcess, regs: PtRegs): number {
   const pkey = argInt(regs, 0);
-  if (pkey === 0 || !mmPkeyIsAllocated(p.mm, pkey)) return -EINVAL;
+  if (!mmPkeyIsAllocated(p.mm, pkey)) return -EINVAL;
   p.mm.pkeyAllocationMap &= ~(1 << pkey);
   return 0;
 }
