@@ -102,7 +102,8 @@ export function defaultSignals(): TaskSignals {
     actions: Array.from({ length: 64 }, () => ({ handler: 0n, flags: 0n, restorer: 0n, mask: 0n })),
     blocked: 0n,
     savedMask: null,
-    altstack: { sp: 0, size: 0, flags: SS_DISABLE },
+    // init_task and fork leave sas_ss_flags 0 (no stack: size 0); sas_ss_reset writes SS_DISABLE.
+    altstack: { sp: 0, size: 0, flags: 0 },
     thread: { trapNr: 0, errorCode: 0, cr2: 0 },
   };
 }
