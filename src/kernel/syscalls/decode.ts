@@ -61,6 +61,9 @@ const KINDS: Readonly<Record<string, readonly Kind[]>> = {
   pkey_alloc: ['hex', 'pkeyrights'],
   pkey_free: ['int'],
   pkey_mprotect: ['ptr', 'uint', 'prot', 'int'],
+  rt_sigreturn: [],
+  sigaltstack: ['ptr', 'ptr'],
+  rt_sigsuspend: ['ptr', 'uint'],
 };
 
 const PROT: readonly (readonly [number, string])[] = [[1, 'PROT_READ'], [2, 'PROT_WRITE'], [4, 'PROT_EXEC']];
