@@ -7,7 +7,9 @@
  * results and errno names, never addresses or times, so both runs print
  * the same lines. No program installs a signal handler.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { kentry } from '../../cli/run-cli.js';
 import { SKIP_HOST_ORACLE, buildGuest, runNative } from '../../run/guest-build.js';
@@ -45,6 +47,21 @@ describe.skipIf(SKIP_HOST_ORACLE)('new system calls vs the host kernel', () => {
       expect(model.stdout).toBe(host.stdout);
       expect(model.status).toBe(host.status);
     });
+});
+
+/** util-linux script(1) gives the programs a pseudo-terminal. */
+const HAVE_SCRIPT = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
+const MAIN = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
+
+describe.skipIf(SKIP_HOST_ORACLE || !HAVE_SCRIPT)('terminal ioctls on a terminal vs the host kernel', () => {
+  it('TIOCGWINSZ gives the host terminal rows and columns; TCGETS succeeds', () => {
+    const exe = buildGuest('sys-tty', ['-static']);
+    const cmd = `stty rows 33 cols 101; ${exe}; ${process.execPath} ${MAIN} run ${exe}`;
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 20_000 });
+    const lines = r.stdout.split(/\r?\n/).filter((l) => l.startsWith('TIOCGWINSZ'));
+    expect(lines[0]).toBe('TIOCGWINSZ 0: 33 rows, 101 cols; TCGETS 0, canonical 1; isatty 1 1 1');
+    expect(lines[1]).toBe(lines[0]);
+  });
 });
 
 /** Whether this CPU and kernel have user protection keys (the host can then be the oracle for pkeys too). */
