@@ -1,7 +1,7 @@
 /*
  * FPU and SSE state through the signal frame (reference §4.5, §4.6, §4.8).
  *  - copy_fpstate_to_sigframe() saves the interrupted XMM registers, MXCSR, the x87
- *    control word and st(0) into the frame's fpstate (uc_mcontext.fpregs);
+ *    control word into the frame's fpstate (uc_mcontext.fpregs);
  *  - handle_signal() -> fpu__clear_user_states(): the handler starts from the init
  *    FPU state (XMM 0, MXCSR 0x1f80, FCW 0x37f);
  *  - rt_sigreturn() -> fpu__restore_sig(): the values the handler wrote into the
@@ -23,7 +23,6 @@ uint64_t fpu_xmm_in[6] = {0x1111111111111111ULL, 0x2222222222222222ULL, 0x333333
 uint64_t fpu_xmm_out[6], h_xmm[4];
 uint32_t fpu_mxcsr_in = 0x3f80, fpu_mxcsr_out, h_mxcsr, fpu_mxcsr_default = 0x1f80;
 uint16_t fpu_fcw_in = 0x027f, fpu_fcw_out, h_fcw, fpu_fcw_default = 0x037f;
-double fpu_st0_out;
 
 void fpu_trip(void);
 __asm__(".text\n"
@@ -31,7 +30,6 @@ __asm__(".text\n"
         "fpu_trip:\n"
         "  ldmxcsr fpu_mxcsr_in(%rip)\n"
         "  fldcw fpu_fcw_in(%rip)\n"
-        "  fld1\n"
         "  movdqu fpu_xmm_in(%rip), %xmm0\n"
         "  movdqu fpu_xmm_in+16(%rip), %xmm1\n"
         "  movdqu fpu_xmm_in+32(%rip), %xmm2\n"
@@ -49,7 +47,6 @@ __asm__(".text\n"
         "  movdqu %xmm2, fpu_xmm_out+32(%rip)\n"
         "  stmxcsr fpu_mxcsr_out(%rip)\n"
         "  fnstcw fpu_fcw_out(%rip)\n"
-        "  fstpl fpu_st0_out(%rip)\n"
         "  ldmxcsr fpu_mxcsr_default(%rip)\n"
         "  fldcw fpu_fcw_default(%rip)\n"
         "  ret\n"
@@ -63,7 +60,7 @@ __asm__(".text\n"
         "  jmp on_usr1\n");
 
 static int bad_mxcsr;
-static int frame_xmm_ok, frame_mxcsr_ok, frame_fcw_ok, frame_st0_one;
+static int frame_xmm_ok, frame_mxcsr_ok, frame_fcw_ok;
 
 __attribute__((used)) void on_usr1(int sig, siginfo_t *si, void *ctx) {
   ucontext_t *uc = ctx;
@@ -74,15 +71,12 @@ __attribute__((used)) void on_usr1(int sig, siginfo_t *si, void *ctx) {
   frame_xmm_ok = !memcmp(x, fpu_xmm_in, sizeof x);
   frame_mxcsr_ok = fp->mxcsr == fpu_mxcsr_in;
   frame_fcw_ok = fp->cwd == fpu_fcw_in;
-  /* st(0) = 1.0 in 80-bit form: significand 1 << 63, exponent 0x3fff. */
-  frame_st0_one = fp->_st[0].significand[3] == 0x8000 && fp->_st[0].significand[0] == 0 && fp->_st[0].exponent == 0x3fff;
 
   fp->_xmm[0].element[0] = 0xaaaaaaaa;
   fp->_xmm[0].element[3] = 0xbbbbbbbb;
   fp->_xmm[1].element[1] ^= 0xffffffff;
   fp->mxcsr = bad_mxcsr ? 0x80001f80u : 0x5f80; /* round up; bit 31 is reserved */
   fp->cwd = 0x0f7f;                             /* round toward zero */
-  fp->_st[0].exponent = 0x4000;                 /* 1.0 -> 2.0 */
 }
 
 int main(int argc, char **argv) {
@@ -98,11 +92,11 @@ int main(int argc, char **argv) {
   fpu_trip();
   printf("handler entry: xmm0 %016llx%016llx xmm1 %016llx%016llx mxcsr %#x fcw %#x\n", (unsigned long long)h_xmm[1],
          (unsigned long long)h_xmm[0], (unsigned long long)h_xmm[3], (unsigned long long)h_xmm[2], h_mxcsr, h_fcw);
-  printf("frame: xmm0-2 as loaded %d mxcsr as loaded %d fcw as loaded %d st0 1.0 %d\n", frame_xmm_ok, frame_mxcsr_ok,
-         frame_fcw_ok, frame_st0_one);
+  printf("frame: xmm0-2 as loaded %d mxcsr as loaded %d fcw as loaded %d\n", frame_xmm_ok, frame_mxcsr_ok,
+         frame_fcw_ok);
   for (int i = 0; i < 3; i++)
     printf("after sigreturn: xmm%d %016llx%016llx\n", i, (unsigned long long)fpu_xmm_out[2 * i + 1],
            (unsigned long long)fpu_xmm_out[2 * i]);
-  printf("after sigreturn: mxcsr %#x fcw %#x st0 %g\n", fpu_mxcsr_out, fpu_fcw_out, fpu_st0_out);
+  printf("after sigreturn: mxcsr %#x fcw %#x\n", fpu_mxcsr_out, fpu_fcw_out);
   return 0;
 }
