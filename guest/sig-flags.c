@@ -17,6 +17,9 @@
  *  - SA_RESETHAND: get_signal() resets the action to SIG_DFL on delivery; the signal is
  *    still blocked during the handler (no implied SA_NODEFER); argv[1] == "resethand":
  *    the second SIGUSR2 takes the default action (exit 140);
+ *  - argv[1] == "norestorer": rt_sigaction() accepts an action without SA_RESTORER, but
+ *    x64_setup_rt_frame() refuses to build the frame (-EFAULT) and force_sigsegv() kills
+ *    (exit 139);
  *  - rt_sigsuspend() and pause() return EINTR after the handler (-ERESTARTNOHAND), and
  *    sigsuspend puts the old mask back.
  */
@@ -26,6 +29,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -123,6 +127,14 @@ static void block2(int how) {
 
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IONBF, 0);
+  if (argc > 1 && !strcmp(argv[1], "norestorer")) {
+    struct { void (*handler)(int); unsigned long flags; void (*restorer)(void); uint64_t mask; } ksa = {on_alrm, 0, 0, 0};
+    long r = syscall(SYS_rt_sigaction, SIGUSR1, &ksa, NULL, 8);
+    printf("rt_sigaction without SA_RESTORER: %ld\n", r);
+    raise(SIGUSR1);
+    printf("not reached\n");
+    return 0;
+  }
   if (argc > 1 && !strcmp(argv[1], "resethand")) {
     install(SIGUSR2, on_usr2, SA_RESETHAND, NONE);
     raise(SIGUSR2);

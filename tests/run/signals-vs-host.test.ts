@@ -63,6 +63,7 @@ const CASES: readonly Case[] = [
     ],
   },
   { prog: 'sig-flags', args: ['resethand'], status: 140, hostPrints: ['first SIGUSR2: USR2> USR2<'] },
+  { prog: 'sig-flags', args: ['norestorer'], status: 139, hostPrints: ['rt_sigaction without SA_RESTORER: 0'] },
   {
     prog: 'sig-restart',
     args: [],
