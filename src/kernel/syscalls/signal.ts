@@ -8,8 +8,8 @@
 import { EFAULT, EINVAL, ENOMEM, EPERM, ERESTARTNOHAND, ESRCH } from '../../abi/errno.js';
 import { layoutOf } from '../../abi/layout.js';
 import { MINSIGSTKSZ, SIGKILL, SIGSEGV, SI_KERNEL, SI_TKILL, SI_USER, SS_AUTODISARM, SS_ONSTACK } from '../../abi/signal-numbers.js';
-import { rtSigframe, sigaction, stack_t } from '../../abi/structs/signal.js';
-import { StructView, field } from '../../abi/view.js';
+import { sigaction, stack_t } from '../../abi/structs/signal.js';
+import { StructView } from '../../abi/view.js';
 import { BufferStore } from '../../lib/bytes.js';
 import { _TIF_SIGPENDING } from '../generic/index.js';
 import type { PtRegs } from '../arch/x86/regs.js';
@@ -202,8 +202,6 @@ export function* sysRtSigsuspend(p: LinuxProcess, regs: PtRegs): MaySleep<number
   return -ERESTARTNOHAND;
 }
 
-const UC_STACK_OFFSET = field(layoutOf(rtSigframe), 'uc.uc_stack').offset;
-
 /**
  * rt_sigreturn(): the frame sits at regs->sp - 8 (the handler's RET popped
  * pretcode); its sigmask, registers, FPU state and alternate stack come
@@ -214,12 +212,12 @@ export function sysRtSigreturn(p: LinuxProcess, regs: PtRegs): bigint | number {
   const frame = Number(BigInt.asIntN(64, regs.get('sp') - 8n));
   const v = readSigreturnFrame(p.rt, frame);
   if (v === null) return badFrame(p, regs);
-  p.task.signals.blocked = v.get('uc.uc_sigmask') & ~UNBLOCKABLE;
+  p.task.signals.blocked = v.sigmask & ~UNBLOCKABLE;
   recalc(p);
   p.restartBlock = null; // restart_block.fn = do_no_restart_syscall
   if (!restoreSigcontext(p.rt, regs, v)) return badFrame(p, regs);
   // restore_altstack, checked against the restored RSP: only a fault reading it matters.
-  if (doSigaltstack(p, frame + UC_STACK_OFFSET, 0, regs.get('sp'), MINSIGSTKSZ) === -EFAULT) return badFrame(p, regs);
+  if (doSigaltstack(p, v.stackAddress, 0, regs.get('sp'), MINSIGSTKSZ) === -EFAULT) return badFrame(p, regs);
   return regs.get('ax');
 }
 

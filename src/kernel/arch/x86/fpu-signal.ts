@@ -85,25 +85,26 @@ export function copyFpstateToSigframe(rt: NativeRuntime, bufFx: number, pkru: nu
   const cpu = rt.cpu;
   const userSize = xstateUserSize(cpu);
   if (!accessOk(bufFx, xstateSigframeSize(cpu))) return false;
-  if (!copyToUser(rt, bufFx + XSAVE_HEADER_OFFSET, new Uint8Array(XSAVE_HEADER_SIZE))) return false;
   const mask = cpu.xcr0;
-  const saved = rt.userAccess(() => rt.access(() => {
+  // One user-access section (the kernel's are several; a fault in any ends the same way: -EFAULT).
+  const done = rt.userAccess(() => rt.access(() => {
+    const mode = cpu.dataMode;
+    const put = (offset: number, bytes: Uint8Array): void => cpu.mmu.writeBytes(bufFx + offset, bytes, mode);
+    put(XSAVE_HEADER_OFFSET, new Uint8Array(XSAVE_HEADER_SIZE));
     xsaveInto(cpu, xsaveAreaAt(cpu, bufFx), mask);
+    if (mask & XFEATURE_PKRU) {
+      // This CPU reports every component in use (XINUSE), so XSTATE_BV is the mask; PKRU is forced in.
+      put(XSAVE_HEADER_OFFSET, le(8, mask | XFEATURE_PKRU));
+      put(XSAVE_PKRU_OFFSET, le(4, pkru));
+    }
+    // save_xstate_epilog: sw bytes, MAGIC2 after the area, FP/SSE always marked in XSTATE_BV.
+    put(SW_RESERVED_OFFSET, swBytes(cpu));
+    put(userSize, le(4, FP_XSTATE_MAGIC2));
+    const bv = cpu.mmu.readBytes(bufFx + XSAVE_HEADER_OFFSET, 4, mode);
+    put(XSAVE_HEADER_OFFSET, le(4, new DataView(bv.buffer, bv.byteOffset).getUint32(0, true) | XFEATURE_MASK_FPSSE));
     return true;
   }));
-  if (saved === null) return false;
-  if (mask & XFEATURE_PKRU) {
-    // This CPU reports every component in use (XINUSE), so XSTATE_BV is the mask; PKRU is forced in.
-    if (!copyToUser(rt, bufFx + XSAVE_HEADER_OFFSET, le(8, mask | XFEATURE_PKRU))) return false;
-    if (!copyToUser(rt, bufFx + XSAVE_PKRU_OFFSET, le(4, pkru))) return false;
-  }
-  // save_xstate_epilog: sw bytes, MAGIC2 after the area, FP/SSE always marked in XSTATE_BV.
-  if (!copyToUser(rt, bufFx + SW_RESERVED_OFFSET, swBytes(cpu))) return false;
-  if (!copyToUser(rt, bufFx + userSize, le(4, FP_XSTATE_MAGIC2))) return false;
-  const bv = copyFromUser(rt, bufFx + XSAVE_HEADER_OFFSET, 4);
-  if (bv === null) return false;
-  const xfeatures = new DataView(bv.buffer, bv.byteOffset).getUint32(0, true) | XFEATURE_MASK_FPSSE;
-  return copyToUser(rt, bufFx + XSAVE_HEADER_OFFSET, le(4, xfeatures));
+  return done === true;
 }
 
 /** A kernel-memory XSAVE area (init_fpstate, or a copy of the user's frame). */
@@ -119,8 +120,13 @@ function bufferArea(bytes: Uint8Array): XsaveArea {
 }
 
 /** init_fpstate: FNINIT's x87 state, MXCSR_DEFAULT, XMM and PKRU in their init state (XSTATE_BV 0). */
+const initImages = new Map<number, Uint8Array>();
+
 function initFpstate(cpu: Cpu): Uint8Array {
+  const cached = initImages.get(cpu.xcr0);
+  if (cached) return cached; // only ever read (XRSTOR's source)
   const img = new Uint8Array(xstateUserSize(cpu));
+  initImages.set(cpu.xcr0, img);
   const dv = new DataView(img.buffer);
   dv.setUint16(FX_FCW, FCW_INIT, true);
   dv.setUint32(FX_MXCSR, MXCSR_DEFAULT, true);
@@ -140,24 +146,20 @@ export function fpuClearUserStates(cpu: Cpu): void {
 /**
  * check_xstate_in_sigframe: the sw bytes say an XSAVE image of a sane size
  * follows and MAGIC2 ends it — else the frame is treated as a bare FXSAVE
- * image (fx_only). Null when the frame cannot be read.
+ * image (fx_only).
  */
-function xstateInSigframe(rt: NativeRuntime, bufFx: number): { fxOnly: boolean; xfeatures: number } | null {
-  const sw = copyFromUser(rt, bufFx + SW_RESERVED_OFFSET, SW_BYTES.size);
-  if (sw === null) return null;
-  const dv = new DataView(sw.buffer, sw.byteOffset);
-  const at = (name: string): number => field(SW_BYTES, name).offset;
+function xstateInSigframe(image: Uint8Array, userSize: number): { fxOnly: boolean; xfeatures: number } {
+  const dv = new DataView(image.buffer, image.byteOffset, image.byteLength);
+  const at = (name: string): number => SW_RESERVED_OFFSET + field(SW_BYTES, name).offset;
   const magic1 = dv.getUint32(at('magic1'), true);
   const extendedSize = dv.getUint32(at('extended_size'), true);
   const xstateSize = dv.getUint32(at('xstate_size'), true);
   const xfeatures = Number(dv.getBigUint64(at('xfeatures'), true) & 0xffff_ffffn);
   const fxOnly = { fxOnly: true, xfeatures: XFEATURE_MASK_FPSSE };
-  if (magic1 !== FP_XSTATE_MAGIC1 || xstateSize < MIN_XSTATE_SIZE || xstateSize > xstateUserSize(rt.cpu) || xstateSize > extendedSize) {
+  if (magic1 !== FP_XSTATE_MAGIC1 || xstateSize < MIN_XSTATE_SIZE || xstateSize > userSize || xstateSize > extendedSize) {
     return fxOnly;
   }
-  const m2 = copyFromUser(rt, bufFx + xstateSize, 4);
-  if (m2 === null) return null;
-  return new DataView(m2.buffer, m2.byteOffset).getUint32(0, true) === FP_XSTATE_MAGIC2 ? { fxOnly: false, xfeatures } : fxOnly;
+  return dv.getUint32(xstateSize, true) === FP_XSTATE_MAGIC2 ? { fxOnly: false, xfeatures } : fxOnly;
 }
 
 /**
@@ -184,14 +186,13 @@ export function fpuRestoreSig(rt: NativeRuntime, buf: number): boolean {
 function restoreSig(rt: NativeRuntime, buf: number): boolean {
   const cpu = rt.cpu;
   if (!accessOk(buf, xstateSigframeSize(cpu))) return false;
-  const check = xstateInSigframe(rt, buf);
-  if (check === null) return false;
+  const image = copyFromUser(rt, buf, xstateSigframeSize(cpu));
+  if (image === null) return false;
+  const check = xstateInSigframe(image, xstateUserSize(cpu));
   const ufeatures = cpu.xcr0;
   const xrestore = check.xfeatures & ufeatures;
   // XRSTOR needs a 64-byte aligned area, FXRSTOR 16 (#GP otherwise: not a page fault, so fatal).
   if (buf % (check.fxOnly ? 16 : 64) !== 0) return false;
-  const image = copyFromUser(rt, buf, check.fxOnly ? FXSAVE_SIZE : xstateUserSize(cpu));
-  if (image === null) return false;
   try {
     if (check.fxOnly) fxrstorFrom(cpu, bufferArea(image));
     else xrstorFrom(cpu, bufferArea(image), xrestore);

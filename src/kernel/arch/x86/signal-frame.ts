@@ -20,7 +20,6 @@ import {
 } from '../../../abi/signal-numbers.js';
 import { rtSigframe, siginfo } from '../../../abi/structs/signal.js';
 import { StructView, field } from '../../../abi/view.js';
-import { BufferStore } from '../../../lib/bytes.js';
 import { larAccessRights } from '../../../cpu/ops/segment.js';
 import { copyFpstateToSigframe, fpuRestoreSig, xstateSigframeSize } from './fpu-signal.js';
 import { USER_CS, USER_DS } from './memory-map.js';
@@ -55,6 +54,53 @@ const SIGCONTEXT_GPRS = [
 ] as const;
 
 const MC = 'uc.uc_mcontext';
+
+/** Where a frame member lives (offset and size in bytes), resolved once from the layout. */
+interface Slot {
+  readonly offset: number;
+  readonly size: number;
+}
+
+function slot(path: string): Slot {
+  const f = field(FRAME, path);
+  return { offset: f.offset, size: f.size };
+}
+
+/** The members delivery writes and sigreturn reads, by their uapi names. */
+const SLOT = {
+  pretcode: slot('pretcode'),
+  ucFlags: slot('uc.uc_flags'),
+  ucLink: slot('uc.uc_link'),
+  ssSp: slot('uc.uc_stack.ss_sp'),
+  ssFlags: slot('uc.uc_stack.ss_flags'),
+  ssSize: slot('uc.uc_stack.ss_size'),
+  trapno: slot(`${MC}.trapno`),
+  err: slot(`${MC}.err`),
+  flags: slot(`${MC}.flags`),
+  cs: slot(`${MC}.cs`),
+  gs: slot(`${MC}.gs`),
+  fs: slot(`${MC}.fs`),
+  ss: slot(`${MC}.ss`),
+  fpstate: slot(`${MC}.fpstate`),
+  oldmask: slot(`${MC}.oldmask`),
+  cr2: slot(`${MC}.cr2`),
+  sigmask: slot('uc.uc_sigmask'),
+} as const;
+const GPR_SLOTS: readonly (readonly [(typeof SIGCONTEXT_GPRS)[number], Slot])[] = SIGCONTEXT_GPRS.map((r) => [r, slot(`${MC}.${r}`)] as const);
+
+/** Stores the low `size` bytes of `v` (a C assignment to a member of that size). */
+function put(dv: DataView, s: Slot, v: bigint): void {
+  if (s.size === 8) dv.setBigUint64(s.offset, BigInt.asUintN(64, v), true);
+  else if (s.size === 4) dv.setUint32(s.offset, Number(BigInt.asUintN(32, v)), true);
+  else dv.setUint16(s.offset, Number(BigInt.asUintN(16, v)), true);
+}
+
+/** Reads a member as an unsigned value. */
+function take(dv: DataView, s: Slot): bigint {
+  if (s.size === 8) return dv.getBigUint64(s.offset, true);
+  if (s.size === 4) return BigInt(dv.getUint32(s.offset, true));
+  return BigInt(dv.getUint16(s.offset, true));
+}
 
 /** __on_sig_stack(sp): sp within (ss_sp, ss_sp + ss_size] (the stack grows down). */
 function onAltstack(a: AltStack, sp: bigint): boolean {
@@ -156,27 +202,27 @@ export function setupRtFrame(rt: NativeRuntime, regs: PtRegs, signals: TaskSigna
   // The kernel writes member by member (unsafe_put_user); untouched bytes keep what was there.
   const old = copyFromUser(rt, frame, FRAME.size);
   if (old === null) return null;
-  const v = new StructView(FRAME, new BufferStore(old), 0);
-  v.set('uc.uc_flags', frameUcFlags(regs));
-  v.set('uc.uc_link', 0);
+  const dv = new DataView(old.buffer, old.byteOffset, old.byteLength);
+  put(dv, SLOT.ucFlags, BigInt(frameUcFlags(regs)));
+  put(dv, SLOT.ucLink, 0n);
   // unsafe_save_altstack: the task's own values (SS_AUTODISARM resets them after delivery).
   const a = signals.altstack;
-  v.set('uc.uc_stack.ss_sp', BigInt(a.sp));
-  v.set('uc.uc_stack.ss_flags', a.flags | 0);
-  v.set('uc.uc_stack.ss_size', BigInt(a.size));
-  v.set('pretcode', act.restorer);
-  for (const r of SIGCONTEXT_GPRS) v.set(`${MC}.${r}`, regs.get(r));
-  v.set(`${MC}.trapno`, thread.trapNr);
-  v.set(`${MC}.err`, thread.errorCode);
-  v.set(`${MC}.flags`, regs.get('flags'));
-  v.set(`${MC}.cs`, regs.get('cs') & 0xffffn);
-  v.set(`${MC}.gs`, 0);
-  v.set(`${MC}.fs`, 0);
-  v.set(`${MC}.ss`, regs.get('ss') & 0xffffn);
-  v.set(`${MC}.fpstate`, BigInt(fpstate));
-  v.set(`${MC}.oldmask`, savedMask);
-  v.set(`${MC}.cr2`, BigInt.asUintN(64, BigInt(thread.cr2)));
-  v.set('uc.uc_sigmask', savedMask);
+  put(dv, SLOT.ssSp, BigInt(a.sp));
+  put(dv, SLOT.ssFlags, BigInt(a.flags));
+  put(dv, SLOT.ssSize, BigInt(a.size));
+  put(dv, SLOT.pretcode, act.restorer);
+  for (const [r, slot] of GPR_SLOTS) put(dv, slot, regs.get(r));
+  put(dv, SLOT.trapno, BigInt(thread.trapNr));
+  put(dv, SLOT.err, BigInt(thread.errorCode));
+  put(dv, SLOT.flags, regs.get('flags'));
+  put(dv, SLOT.cs, regs.get('cs'));
+  put(dv, SLOT.gs, 0n);
+  put(dv, SLOT.fs, 0n);
+  put(dv, SLOT.ss, regs.get('ss'));
+  put(dv, SLOT.fpstate, BigInt(fpstate));
+  put(dv, SLOT.oldmask, savedMask);
+  put(dv, SLOT.cr2, BigInt(thread.cr2));
+  put(dv, SLOT.sigmask, savedMask);
   const withInfo = (act.flags & BigInt(SA_SIGINFO)) !== 0n;
   if (withInfo) old.set(siginfoBytes(sig), INFO_OFFSET);
   if (!copyToUser(rt, frame, withInfo ? old : old.subarray(0, INFO_OFFSET))) return null;
@@ -212,11 +258,35 @@ function forceValidSs(rt: NativeRuntime, regs: PtRegs): void {
   }
 }
 
+/** The frame as rt_sigreturn reads it: the members it uses, by name. */
+export interface SigreturnFrame {
+  readonly ucFlags: number;
+  readonly sigmask: bigint;
+  readonly fpstate: bigint;
+  readonly stackAddress: number;
+  read(r: (typeof SIGCONTEXT_GPRS)[number]): bigint;
+  readonly flags: bigint;
+  readonly cs: bigint;
+  readonly ss: bigint;
+}
+
 /** What rt_sigreturn reads before restore_sigcontext, or null (bad frame). */
-export function readSigreturnFrame(rt: NativeRuntime, frame: number): StructView | null {
+export function readSigreturnFrame(rt: NativeRuntime, frame: number): SigreturnFrame | null {
   if (!accessOk(frame, FRAME.size)) return null;
   const bytes = copyFromUser(rt, frame, FRAME.size);
-  return bytes === null ? null : new StructView(FRAME, new BufferStore(bytes), 0);
+  if (bytes === null) return null;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const gpr = new Map(GPR_SLOTS.map(([r, s]) => [r, take(dv, s)]));
+  return {
+    ucFlags: Number(take(dv, SLOT.ucFlags) & 0xffff_ffffn),
+    sigmask: take(dv, SLOT.sigmask),
+    fpstate: take(dv, SLOT.fpstate),
+    stackAddress: frame + SLOT.ssSp.offset,
+    read: (r) => gpr.get(r)!,
+    flags: take(dv, SLOT.flags),
+    cs: take(dv, SLOT.cs),
+    ss: take(dv, SLOT.ss),
+  };
 }
 
 /**
@@ -225,13 +295,12 @@ export function readSigreturnFrame(rt: NativeRuntime, frame: number): StructView
  * ones), CS and SS with RPL 3, the FIX_EFLAGS bits, orig_ax = -1 (no
  * restart), SS made valid unless UC_STRICT_RESTORE_SS, then the FPU.
  */
-export function restoreSigcontext(rt: NativeRuntime, regs: PtRegs, v: StructView): boolean {
-  const ucFlags = Number(v.get('uc.uc_flags') & 0xffffffffn);
-  for (const r of SIGCONTEXT_GPRS) regs.set(r, v.get(`${MC}.${r}`));
-  regs.set('cs', v.get(`${MC}.cs`) | 3n);
-  regs.set('ss', v.get(`${MC}.ss`) | 3n);
-  regs.set('flags', (regs.get('flags') & ~FIX_EFLAGS) | (v.get(`${MC}.flags`) & FIX_EFLAGS));
+export function restoreSigcontext(rt: NativeRuntime, regs: PtRegs, f: SigreturnFrame): boolean {
+  for (const r of SIGCONTEXT_GPRS) regs.set(r, f.read(r));
+  regs.set('cs', f.cs | 3n);
+  regs.set('ss', f.ss | 3n);
+  regs.set('flags', (regs.get('flags') & ~FIX_EFLAGS) | (f.flags & FIX_EFLAGS));
   regs.set('orig_ax', U64);
-  if ((ucFlags & UC_STRICT_RESTORE_SS) === 0 && regs.get('cs') === BigInt(USER_CS)) forceValidSs(rt, regs);
-  return fpuRestoreSig(rt, Number(BigInt.asIntN(64, v.get(`${MC}.fpstate`))));
+  if ((f.ucFlags & UC_STRICT_RESTORE_SS) === 0 && regs.get('cs') === BigInt(USER_CS)) forceValidSs(rt, regs);
+  return fpuRestoreSig(rt, Number(BigInt.asIntN(64, f.fpstate)));
 }
