@@ -45,13 +45,25 @@ function outOfMemory(bytes: number): never {
   throw new UsageError(`cannot load the program: a ${Math.ceil(bytes / 1048576)} MiB mapping does not fit the machine's memory`);
 }
 
+/** sizeof(struct sigframe_ia32): the largest frame when IA32 emulation is built (arch/x86/include/asm/sigframe.h). */
+export const SIGFRAME_IA32_SIZE = 732;
+/** sizeof(struct fregs_state): the fsave header ia32 frames carry in front of the FXSAVE image. */
+const FREGS_STATE_SIZE = 112;
+
 /**
- * get_sigframe_size(): what a signal frame can need — struct rt_sigframe
- * plus the XSAVE area and its FP_XSTATE_MAGIC2 word (AT_MINSIGSTKSZ).
- * @kernel arch/x86/kernel/signal.c init_sigframe_size
+ * get_sigframe_size() (AT_MINSIGSTKSZ): init_sigframe_size's max_frame_size —
+ * the largest frame struct + 15 (MAX_FRAME_PADDING) + fpu__get_fpstate_size()
+ * (the XSAVE area, FP_XSTATE_MAGIC2, and the fsave header with IA32
+ * emulation) + 63 (MAX_XSAVE_PADDING), rounded up to 16. kentry's kernel has
+ * no IA32 emulation (no 32-bit system calls), so its largest frame is the
+ * 64-bit rt_sigframe; with `ia32` the formula gives what a distribution kernel
+ * reports (the test checks it against the host's auxv).
+ * @kernel arch/x86/kernel/signal.c init_sigframe_size, arch/x86/kernel/fpu/signal.c fpu__get_fpstate_size
  */
-export function sigframeSize(xcr0: number): number {
-  return layoutOf(rtSigframe).size + xsaveSize(xcr0) + 4;
+export function maxFrameSize(xstateSize: number, ia32 = false): number {
+  const frame = ia32 ? Math.max(SIGFRAME_IA32_SIZE, layoutOf(rtSigframe).size) : layoutOf(rtSigframe).size;
+  const fpstate = xstateSize + 4 + (ia32 ? FREGS_STATE_SIZE : 0);
+  return Math.ceil((frame + 15 + fpstate + 63) / 16) * 16;
 }
 
 /**
@@ -86,7 +98,7 @@ export function loadElf(mm: UserMm, writePhys: (pa: number, bytes: Uint8Array) =
     random: o.random,
     hwcap: o.cpuid1Edx,
     hwcap2: 0,
-    minsigstksz: sigframeSize(o.xcr0),
+    minsigstksz: maxFrameSize(xsaveSize(o.xcr0)),
     uid: 0, euid: 0, gid: 0, egid: 0,
   });
   const frames = mm.map(STACK_TOP - STACK_SIZE, STACK_TOP, PROT_READ | PROT_WRITE, '[stack]') ?? outOfMemory(STACK_SIZE);
