@@ -9,6 +9,7 @@ import {
   sysWrite, sysWritev,
 } from './fs.js';
 import { sysFutex } from './futex.js';
+import { sysModifyLdt } from './ldt.js';
 import {
   sysArchPrctl, sysGetrandom, sysGetrlimit, sysPrlimit64, sysRseq, sysSchedYield, sysSetRobustList, sysSetTidAddress, sysUname,
 } from './misc.js';
@@ -20,7 +21,9 @@ import {
   sysClockGettime, sysClockNanosleep, sysGettimeofday, sysNanosleep, sysPause, sysRestartSyscall, sysTime,
 } from './time.js';
 import { sysAlarm, sysGetitimer, sysSetitimer } from './timers.js';
-import { sysKill, sysRtSigaction, sysRtSigpending, sysRtSigprocmask, sysTgkill } from './signal.js';
+import {
+  sysKill, sysRtSigaction, sysRtSigpending, sysRtSigprocmask, sysRtSigreturn, sysRtSigsuspend, sysSigaltstack, sysTgkill,
+} from './signal.js';
 
 export function linuxSyscalls(p: LinuxProcess, cpu: Cpu): [number, SyscallFn][] {
   const ids = (v: number): SyscallFn => () => v;
@@ -37,6 +40,7 @@ export function linuxSyscalls(p: LinuxProcess, cpu: Cpu): [number, SyscallFn][] 
     [12, (r) => sysBrk(p, r)],
     [13, (r) => sysRtSigaction(p, r)],
     [14, (r) => sysRtSigprocmask(p, r)],
+    [15, (r) => sysRtSigreturn(p, r)],
     [16, (r) => sysIoctl(p, r)],
     [19, (r) => sysReadv(p, r)],
     [20, (r) => sysWritev(p, r)],
@@ -56,8 +60,11 @@ export function linuxSyscalls(p: LinuxProcess, cpu: Cpu): [number, SyscallFn][] 
     [97, (r) => sysGetrlimit(p, r)],
     [102, ids(0)], [104, ids(0)], [107, ids(0)], [108, ids(0)], // getuid getgid geteuid getegid
     [110, ids(0)], // getppid: the kernel's caller stands in for the parent
+    [154, (r) => sysModifyLdt(p, r)],
     [158, (r) => sysArchPrctl(p, cpu, r)],
     [127, (r) => sysRtSigpending(p, r)],
+    [130, (r) => sysRtSigsuspend(p, r)],
+    [131, (r) => sysSigaltstack(p, r)],
     [186, ids(p.pid)], // gettid
     [200, (r) => sysTgkill(p, r, false)],
     [201, (r) => sysTime(p, r)],
