@@ -25,6 +25,8 @@ import {
   istStackTop,
 } from './memory-map.js';
 import { NativeRuntime, type NativeBody } from './native.js';
+import { fixupBadIret } from './bad-iret.js';
+import { excDoubleFault, initEspfixBsp } from './espfix.js';
 
 /** Linux's 64-bit GDT (arch/x86/kernel/cpu/common.c gdt_page), by index. */
 export const LINUX_GDT: readonly bigint[] = [
@@ -43,6 +45,9 @@ export const PER_CPU = {
   topOfStack: 0x0,
   /** cpu_tss_rw.sp2: the user RSP at SYSCALL. */
   userRspScratch: 0x8,
+  /** espfix_stack and espfix_waddr (arch/x86/kernel/espfix_64.c; espfix.ts). */
+  espfixStack: 0x10,
+  espfixWaddr: 0x18,
 } as const;
 
 // Control registers and MSRs (SDM Vol. 3A §2.5, reference §1.5, §3.1).
@@ -127,8 +132,15 @@ export function bootPlatform(opts: PlatformOptions): Platform {
     throw new InternalError(`${name} is not modelled yet`);
   };
   const functions = {} as Record<EntryCFunction, number>;
+  // exc_double_fault's ESPFIX64 branch needs entry-text labels: built on first use, after assembly.
+  let doubleFault: NativeBody | undefined;
+  const defaults: Partial<Record<EntryCFunction, NativeBody>> = {
+    exc_double_fault: (rt, call) => (doubleFault ??= excDoubleFault(opts.design, {
+      nativeIrqReturnIret: label('native_irq_return_iret'), asmExcGeneralProtection: label('asm_exc_general_protection'),
+    }))(rt, call),
+  };
   for (const name of ENTRY_C_FUNCTION_NAMES) {
-    functions[name] = native.define(name, opts.entryFunctions[name] ?? oops(name), opts.locals?.[name] ?? 0).address;
+    functions[name] = native.define(name, opts.entryFunctions[name] ?? defaults[name] ?? oops(name), opts.locals?.[name] ?? 0).address;
   }
   const sym: EntrySymbols = {
     perCpuTopOfStack: PER_CPU.topOfStack,
@@ -136,6 +148,8 @@ export function bootPlatform(opts: PlatformOptions): Platform {
     perCpuBase: PER_CPU_BASE,
     fsgsbase: true,
     functions,
+    fixupBadIret: native.define('fixup_bad_iret', fixupBadIret(opts.design)).address,
+    espfix: { perCpuStack: PER_CPU.espfixStack, perCpuWaddr: PER_CPU.espfixWaddr },
     ...(opts.irqVectors ? { irqVectors: opts.irqVectors } : {}),
   };
   const entryText = generateEntryText(opts.design, sym);
@@ -155,6 +169,7 @@ export function bootPlatform(opts: PlatformOptions): Platform {
   LINUX_GDT.forEach((e, i) => writeU64(phys, pGdt + i * 8, e));
   cpu.gdtBase = GDT_ADDRESS;
   cpu.gdtLimit = LINUX_GDT.length * 8 - 1;
+  initEspfixBsp(space, cpu, { stack: PER_CPU_BASE + PER_CPU.espfixStack, waddr: PER_CPU_BASE + PER_CPU.espfixWaddr });
   for (const g of entryIdt(sym)) writeGate(phys, pIdt + g.vector * 16, label(g.label), g.ist, g.dpl);
   cpu.idtBase = IDT_ADDRESS;
   cpu.idtLimit = 256 * 16 - 1;

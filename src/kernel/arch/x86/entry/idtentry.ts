@@ -14,7 +14,8 @@
  *   native_irq_return_iret (and only with the fixup_bad_iret hook); the
  *   .Lbstep_iret and .Lgs_change (load_gs_index) cases are not modelled.
  * - the return to user mode does POP_REGS in place and IRETQs from the task
- *   stack (no trampoline copy); no ESPFIX64 (native_irq_return_ldt) check.
+ *   stack (no trampoline copy); the ESPFIX64 check (native_irq_return_ldt)
+ *   is generated only when the boot code gives the espfix per-CPU symbols.
  */
 import {
   callWithRegs, popRegs, pushAndClearRegs, type PtRegsFrame,
@@ -153,8 +154,50 @@ export function errorEntry(f: PtRegsFrame, fixupBadIret: boolean): string[] {
   ];
 }
 
-/** entry_64.S error_return and the two IRET exits. */
-export function returnPaths(f: PtRegsFrame): string[] {
+/**
+ * entry_64.S native_irq_return_ldt (ESPFIX64): reached from .Lnative_iret
+ * with the user GS base and every user GPR loaded, RSP at the IRET frame.
+ * Copies user RAX and the IRET frame to the per-CPU espfix ministack
+ * (through espfix_waddr), then IRETs from its read-only alias
+ * espfix_stack | (user RSP & 0xffff0000), so that an IRET to a 16-bit SS,
+ * which loads only SP[15:0], leaves RSP[31:16] as the user had them.
+ *
+ *   --- top of the ESPFIX stack ---
+ *   SS RSP RFLAGS CS
+ *   RIP   <- RSP at the IRETQ
+ *   RAX   <- espfix_waddr
+ *   (no PTI: no CR3 switches; no CLEAR_CPU_BUFFERS)
+ */
+function nativeIrqReturnLdt(): string[] {
+  return [
+    'native_irq_return_ldt:',
+    'pushq %rdi    /* stash user RDI */',
+    'swapgs    /* to kernel GS */',
+    'movq %gs:PER_CPU_ESPFIX_WADDR, %rdi',
+    'movq %rax, (0*8)(%rdi)    /* user RAX */',
+    'movq (1*8)(%rsp), %rax    /* user RIP */',
+    'movq %rax, (1*8)(%rdi)',
+    'movq (2*8)(%rsp), %rax    /* user CS */',
+    'movq %rax, (2*8)(%rdi)',
+    'movq (3*8)(%rsp), %rax    /* user RFLAGS */',
+    'movq %rax, (3*8)(%rdi)',
+    'movq (5*8)(%rsp), %rax    /* user SS */',
+    'movq %rax, (5*8)(%rdi)',
+    'movq (4*8)(%rsp), %rax    /* user RSP */',
+    'movq %rax, (4*8)(%rdi)',
+    'andl $0xffff0000, %eax    /* RAX = RSP & 0xffff0000 */',
+    'orq %gs:PER_CPU_ESPFIX_STACK, %rax    /* espfix_stack[31:16] == 0: an RO alias of the ministack */',
+    'swapgs    /* to user GS */',
+    'popq %rdi    /* restore user RDI */',
+    'movq %rax, %rsp',
+    '/* From here the stack can be read, not written. */',
+    'popq %rax    /* restore user RAX */',
+    'jmp native_irq_return_iret',
+  ];
+}
+
+/** entry_64.S error_return and the two IRET exits (with `espfix`, the ESPFIX64 check at .Lnative_iret). */
+export function returnPaths(f: PtRegsFrame, espfix = false): string[] {
   return [
     '/* entry_64.S error_return */',
     ...globalLabel('error_return'),
@@ -167,15 +210,20 @@ export function returnPaths(f: PtRegsFrame): string[] {
     ...popRegs(f),
     'addq $8, %rsp    /* skip regs->orig_ax */',
     'swapgs',
-    'jmp native_irq_return_iret',
+    'jmp .Lnative_iret',
     '',
     '/* entry_64.S restore_regs_and_return_to_kernel */',
     ...globalLabel('restore_regs_and_return_to_kernel'),
     ...popRegs(f),
     'addq $8, %rsp    /* skip regs->orig_ax */',
-    '/* .Lnative_iret: no LDT stack segments, so no native_irq_return_ldt (ESPFIX64) check */',
+    '.Lnative_iret:',
+    ...(espfix
+      ? ['/* Are we returning to a stack segment from the LDT? (ESPFIX64) */', 'testb $4, SS-RIP(%rsp)', 'jnz native_irq_return_ldt']
+      : ['/* no ESPFIX64: an LDT stack segment IRETs in place */']),
     '.globl native_irq_return_iret',
     'native_irq_return_iret:',
+    '/* May fault: #GP/#NP/#SS on a return to user mode go to fixup_bad_iret (error_entry); on the espfix stack they become #DF. */',
     'iretq',
+    ...(espfix ? nativeIrqReturnLdt() : []),
   ];
 }

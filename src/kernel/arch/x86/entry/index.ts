@@ -75,7 +75,7 @@ export function generateEntryText(design: Design, sym: EntrySymbols): string {
     ...errorEntry(f, bad),
     ...paranoidEntry(f, sym.fsgsbase),
     ...paranoidExit(sym.fsgsbase),
-    ...returnPaths(f),
+    ...returnPaths(f, !!sym.espfix),
     ...paranoidData(),
     ...switchText(),
   ];

@@ -114,6 +114,13 @@ export interface EntrySymbols {
    * user GS base still loaded.
    */
   readonly fixupBadIret?: bigint | number | null;
+  /**
+   * Optional ESPFIX64: %gs offsets of the per-CPU espfix_stack and
+   * espfix_waddr (arch/x86/kernel/espfix_64.c). When given, the IRET path
+   * sends a return to an LDT stack segment through native_irq_return_ldt
+   * (entry_64.S .Lnative_iret); without it every return IRETs in place.
+   */
+  readonly espfix?: { readonly perCpuStack: number; readonly perCpuWaddr: number } | null;
   /** Device-interrupt vectors that get an irq_entries_start stub (default [LOCAL_TIMER_VECTOR]). */
   readonly irqVectors?: readonly number[];
 }
@@ -143,6 +150,9 @@ export function symbolPrelude(sym: EntrySymbols): string[] {
     const addr = sym.functions[name];
     if (addr === undefined) throw new UsageError(`EntrySymbols.functions lacks ${name}`);
     lines.push(`.set ${name}, ${hex64(addr)}`);
+  }
+  if (sym.espfix) {
+    lines.push(`.set PER_CPU_ESPFIX_STACK, ${hex64(sym.espfix.perCpuStack)}`, `.set PER_CPU_ESPFIX_WADDR, ${hex64(sym.espfix.perCpuWaddr)}`);
   }
   if (sym.fixupBadIret !== undefined && sym.fixupBadIret !== null) {
     lines.push(`.set fixup_bad_iret, ${hex64(sym.fixupBadIret)}`);
