@@ -16,8 +16,8 @@ import { loadDesign } from './design-arg.js';
 import { demoJson, formatComparison, formatScenario, runDemo } from './demo.js';
 import { formatDesigns, formatLayout } from './format.js';
 import { formatTasks } from './tasks.js';
-import { runProgram } from './run.js';
-import { formatTraceEvent, traceEventJson } from './trace-format.js';
+import { LineBuffer, runProgram } from './run.js';
+import { formatInsnEvent, formatTraceEvent, insnEventJson, traceEventJson, type InsnTraceSink } from './trace-format.js';
 import type { EntryTraceEvent, EntryTraceSink } from '../src/kernel/arch/x86/entry-trace.js';
 import { runTasks } from '../src/kernel/scenario/tasks-run.js';
 
@@ -91,8 +91,9 @@ function buildProgram(): Command {
     .argument('[args...]', 'its arguments (put -- before them)')
     .option('--design <name|file.json>', `a built-in design (${designNames}) or a DesignSpec JSON file`, DEFAULT_DESIGN)
     .option('--max-insns <n>', 'stop after this many guest instructions (exit 124)', '10000000000')
-    .addOption(new Option('--trace <what>', 'print one line per kernel entry to stderr').choices(['entry']))
-    .option('--json-trace <file>', 'write every kernel entry as a JSON line to FILE')
+    .addOption(new Option('--trace <what>', 'to stderr: one line per kernel entry (entry), or also per instruction, user and kernel (insn)')
+      .choices(['entry', 'insn']))
+    .option('--json-trace <file>', 'write every kernel entry (and with --trace insn every instruction) as a JSON line to FILE')
     .action((prog: string, args: string[], opts: { design: string; maxInsns: string; trace?: string; jsonTrace?: string }) => {
       const design = loadDesign(opts.design);
       const maxInsns = integerArg('--max-insns', opts.maxInsns);
@@ -105,16 +106,36 @@ function buildProgram(): Command {
         }
       }
       const jsonFd = fd;
+      const insn = opts.trace === 'insn';
+      // With --trace insn, entry and instruction lines share one buffer per file so they stay in order.
+      const stderr = insn ? new LineBuffer(2) : null;
+      const json = insn && jsonFd !== null ? new LineBuffer(jsonFd) : null;
       const sinks: EntryTraceSink[] = [];
-      if (opts.trace === 'entry') sinks.push((e) => process.stderr.write(formatTraceEvent(e) + '\n'));
-      if (jsonFd !== null) sinks.push((e) => writeSync(jsonFd, traceEventJson(e) + '\n'));
+      if (stderr) sinks.push((e) => stderr.write(formatTraceEvent(e)));
+      else if (opts.trace === 'entry') sinks.push((e) => process.stderr.write(formatTraceEvent(e) + '\n'));
+      if (json) sinks.push((e) => json.write(traceEventJson(e)));
+      else if (jsonFd !== null) sinks.push((e) => writeSync(jsonFd, traceEventJson(e) + '\n'));
+      const insnTrace: InsnTraceSink = (e) => {
+        stderr?.write(formatInsnEvent(e));
+        json?.write(insnEventJson(e));
+        // Kernel C may write the guest's output: everything traced before it goes out first.
+        if (e.kind === 'native') {
+          stderr?.flush();
+          json?.flush();
+        }
+      };
       try {
         const r = runProgram(design, prog, args, {
-          maxInsns, ...(sinks.length > 0 ? { trace: (e: EntryTraceEvent) => sinks.forEach((s) => s(e)) } : {}),
+          maxInsns,
+          ...(sinks.length > 0 ? { trace: (e: EntryTraceEvent) => sinks.forEach((s) => s(e)) } : {}),
+          ...(insn ? { insnTrace } : {}),
         });
+        stderr?.flush();
         if (r.message) process.stderr.write(r.message + '\n');
         runStatus = r.status;
       } finally {
+        stderr?.flush();
+        json?.flush();
         if (jsonFd !== null) closeSync(jsonFd);
       }
     });

@@ -53,3 +53,53 @@ export function formatTraceEvent(e: EntryTraceEvent): string {
 export function traceEventJson(e: EntryTraceEvent): string {
   return JSON.stringify(e, (_k, v: unknown) => (typeof v === 'bigint' ? hex(v) : v));
 }
+
+/**
+ * `kentry run --trace insn`: one line per retired instruction, user (`u`, CPL 3)
+ * and kernel entry code (`k`, CPL 0, with the nearest entry-text symbol), and one
+ * line when the CPU leaves the entry text for a kernel C function (TypeScript:
+ * the "native" calls of src/kernel/arch/x86/native.ts).
+ */
+export type InsnTraceEvent =
+  | {
+      readonly kind: 'insn';
+      readonly pid: number;
+      readonly cpl: number;
+      /** Linear address (sign-extended for kernel addresses, as the CPU holds it). */
+      readonly rip: number;
+      readonly bytes: Uint8Array;
+      /** Intel syntax, as iced-x86's Intel formatter prints it (src/cpu/decode/format.ts). */
+      readonly text: string;
+      /** `label+0xoff` in the entry text, or null (user code). */
+      readonly symbol: string | null;
+    }
+  | {
+      readonly kind: 'native';
+      readonly pid: number;
+      readonly rip: number;
+      /** The C function (`do_syscall_64`). */
+      readonly function: string;
+      /** A call that slept (schedule() switched away) continuing, not a new call. */
+      readonly resumed: boolean;
+    };
+
+export type InsnTraceSink = (e: InsnTraceEvent) => void;
+
+const byteText = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
+/** objdump's byte column: seven bytes wide, longer instructions push the text right. */
+const BYTES_COLUMN = 22;
+
+export function formatInsnEvent(e: InsnTraceEvent): string {
+  if (e.kind === 'native') {
+    return `[${e.pid}] k ${hex(e.rip)}  ${'(kernel C)'.padEnd(BYTES_COLUMN)}${e.function}${e.resumed ? ' (resumed)' : ''}`;
+  }
+  const bytes = byteText(e.bytes);
+  const line = `[${e.pid}] ${e.cpl === 3 ? 'u' : 'k'} ${hex(e.rip)}  ${bytes.padEnd(BYTES_COLUMN - 1)} ${e.text}`;
+  return e.symbol === null ? line : `${line}  <${e.symbol}>`;
+}
+
+/** The event as one JSON line: addresses as hex strings, bytes as a hex string. */
+export function insnEventJson(e: InsnTraceEvent): string {
+  if (e.kind === 'native') return JSON.stringify({ ...e, rip: hex(e.rip) });
+  return JSON.stringify({ ...e, rip: hex(e.rip), bytes: byteText(e.bytes) });
+}
