@@ -37,6 +37,8 @@
  *   Ewv                r/m: register of opSize, or a word in memory (MOV Sreg)
  *   Gb Gv Gw Gd Gy     ModRM.reg general register, same sizes
  *   M Mb Mw Md Mq Mdq  memory only: unsized (LEA, INVLPG, FXSAVE...), 1, 2, 4, 8, 16 bytes
+ *   Mt                 memory only, 10 bytes (x87 m80fp)
+ *   ST0 STi            x87 ST(0); ST(i) with i = ModRM.rm (mod = 3; REX.B ignored)
  *   Ry                 ModRM.rm general register (mod = 3), 32/64 by REX.W
  *   Rq                 ModRM.rm general register, 64-bit (MOV CRn)
  *   Cq                 control register ModRM.reg (with REX.R): CR0 CR2 CR3 CR4 CR8, else #UD
@@ -66,7 +68,7 @@
  *
  * Not modelled (decode to #UD although valid in 64-bit mode): far CALL/JMP
  * through memory (FF /3, FF /5), all VEX/EVEX (C4/C5/62), MMX forms of the
- * SSE integer ops, x87 beyond FNINIT/FNSTCW/FLDCW/FNSTSW/FWAIT, IN/OUT/INS/OUTS,
+ * SSE integer ops, x87 transcendentals/FPREM/FSCALE/FXTRACT/BCD/FNSAVE/FRSTOR, IN/OUT/INS/OUTS,
  * XLAT, LOOP/JCXZ, reserved-NOP hints other than 0F 1F /0 and 0F 18 /0-/3,
  * and every instruction not listed below.
  */
@@ -88,6 +90,7 @@ export const OPERANDS = [
   'Zb', 'Zv', 'AL', 'AX', 'rAX', 'CL', '1', 'FS', 'GS',
   'Ob', 'Ov', 'Xb', 'Xv', 'Yb', 'Yv',
   'Ib', 'Ibs', 'Iw', 'Iz', 'Iv', 'Jb', 'Jz',
+  'Mt', 'ST0', 'STi',
 ] as const;
 export type Operand = (typeof OPERANDS)[number];
 
@@ -134,10 +137,10 @@ interface RowSpec {
 
 const MODRM_OPERANDS: ReadonlySet<string> = new Set([
   'Eb', 'Ev', 'Ew', 'Ed', 'Ey', 'Ez', 'Ewv', 'Gb', 'Gv', 'Gw', 'Gd', 'Gy',
-  'M', 'Mb', 'Mw', 'Md', 'Mq', 'Mdq', 'Ry', 'Rq', 'Cq', 'Sw', 'Vx', 'Wx', 'Wd', 'Wq', 'Ux',
+  'M', 'Mb', 'Mw', 'Md', 'Mq', 'Mdq', 'Ry', 'Rq', 'Cq', 'Sw', 'Vx', 'Wx', 'Wd', 'Wq', 'Ux', 'Mt', 'STi',
 ]);
-const MEM_ONLY: ReadonlySet<string> = new Set(['M', 'Mb', 'Mw', 'Md', 'Mq', 'Mdq']);
-const REG_ONLY: ReadonlySet<string> = new Set(['Ry', 'Ux']);
+const MEM_ONLY: ReadonlySet<string> = new Set(['M', 'Mb', 'Mw', 'Md', 'Mq', 'Mdq', 'Mt']);
+const REG_ONLY: ReadonlySet<string> = new Set(['Ry', 'Ux', 'STi']);
 const IMM_OF: Readonly<Record<string, ImmKind>> = {
   Ib: 'Ib', Ibs: 'Ibs', Iw: 'Iw', Iz: 'Iz', Iv: 'Iv', Jb: 'Jb', Jz: 'Jz', Ob: 'moffs', Ov: 'moffs',
 };
@@ -186,6 +189,7 @@ const P = MAP_PRIMARY;
 const T = MAP_0F; // "two-byte" map
 const ALU = ['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp'] as const;
 const SHIFT = ['rol', 'ror', 'rcl', 'rcr', 'shl', 'shr', 'sal', 'sar'] as const;
+const X87_ARITH = ['fadd', 'fmul', 'fcom', 'fcomp', 'fsub', 'fsubr', 'fdiv', 'fdivr'] as const;
 const CC = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'] as const;
 
 /** Rows in handler order; append only. */
@@ -380,13 +384,71 @@ const SPECS: readonly RowSpec[] = [
   { mnemonic: 'lfence', map: T, opcode: 0xae, pfx: 'none', digit: 5, modrm: 'reg' },
   { mnemonic: 'mfence', map: T, opcode: 0xae, pfx: 'none', digit: 6, modrm: 'reg' },
   { mnemonic: 'sfence', map: T, opcode: 0xae, pfx: 'none', digit: 7, modrm: 'reg' },
-  // --- x87 control (no x87 arithmetic is modelled)
+  // --- x87 control
   { mnemonic: 'wait', opcode: 0x9b },
   { mnemonic: 'fninit', opcode: 0xdb, rmByte: 0xe3 },
   { mnemonic: 'fnstcw', opcode: 0xd9, digit: 7, form: 'Mw', size: 'w' },
   { mnemonic: 'fldcw', opcode: 0xd9, digit: 5, form: 'Mw', size: 'w' },
   { mnemonic: 'fnstsw', opcode: 0xdd, digit: 7, form: 'Mw', size: 'w' },
   { mnemonic: 'fnstsw', opcode: 0xdf, rmByte: 0xe0, form: 'AX', size: 'w' },
+  // --- x87 register stack and arithmetic (SDM Vol. 2 Tables A-7..A-22: memory forms by
+  // ModRM.reg; register forms by reg and rm = i). Arithmetic by digit: D8 m32fp / ST(0),ST(i),
+  // DC m64fp / ST(i),ST(0), DA m32int, DE m16int / ST(i),ST(0) + pop.
+  ...X87_ARITH.flatMap((m, d): RowSpec[] => [
+    { mnemonic: m, opcode: 0xd8, digit: d, form: 'Md', size: 'd' },
+    { mnemonic: m, opcode: 0xdc, digit: d, form: 'Mq', size: 'q' },
+    { mnemonic: `fi${m.slice(1)}`, opcode: 0xda, digit: d, form: 'Md', size: 'd' },
+    { mnemonic: `fi${m.slice(1)}`, opcode: 0xde, digit: d, form: 'Mw', size: 'w' },
+    { mnemonic: m, opcode: 0xd8, digit: d, form: 'ST0,STi' },
+  ]),
+  ...(['fadd', 'fmul', '', '', 'fsubr', 'fsub', 'fdivr', 'fdiv'] as const).flatMap((m, d): RowSpec[] => m === '' ? [] : [
+    { mnemonic: m, opcode: 0xdc, digit: d, form: 'STi,ST0' },
+    { mnemonic: `${m}p`, opcode: 0xde, digit: d, form: 'STi,ST0' },
+  ]),
+  { mnemonic: 'fcompp', opcode: 0xde, rmByte: 0xd9 },
+  { mnemonic: 'fld', opcode: 0xd9, digit: 0, form: 'Md', size: 'd' },
+  { mnemonic: 'fld', opcode: 0xdd, digit: 0, form: 'Mq', size: 'q' },
+  { mnemonic: 'fld', opcode: 0xdb, digit: 5, form: 'Mt', size: 'q' },
+  { mnemonic: 'fld', opcode: 0xd9, digit: 0, form: 'STi' },
+  { mnemonic: 'fst', opcode: 0xd9, digit: 2, form: 'Md', size: 'd' },
+  { mnemonic: 'fst', opcode: 0xdd, digit: 2, form: 'Mq', size: 'q' },
+  { mnemonic: 'fst', opcode: 0xdd, digit: 2, form: 'STi' },
+  { mnemonic: 'fstp', opcode: 0xd9, digit: 3, form: 'Md', size: 'd' },
+  { mnemonic: 'fstp', opcode: 0xdd, digit: 3, form: 'Mq', size: 'q' },
+  { mnemonic: 'fstp', opcode: 0xdb, digit: 7, form: 'Mt', size: 'q' },
+  { mnemonic: 'fstp', opcode: 0xdd, digit: 3, form: 'STi' },
+  { mnemonic: 'fild', opcode: 0xdf, digit: 0, form: 'Mw', size: 'w' },
+  { mnemonic: 'fild', opcode: 0xdb, digit: 0, form: 'Md', size: 'd' },
+  { mnemonic: 'fild', opcode: 0xdf, digit: 5, form: 'Mq', size: 'q' },
+  { mnemonic: 'fist', opcode: 0xdf, digit: 2, form: 'Mw', size: 'w' },
+  { mnemonic: 'fist', opcode: 0xdb, digit: 2, form: 'Md', size: 'd' },
+  { mnemonic: 'fistp', opcode: 0xdf, digit: 3, form: 'Mw', size: 'w' },
+  { mnemonic: 'fistp', opcode: 0xdb, digit: 3, form: 'Md', size: 'd' },
+  { mnemonic: 'fistp', opcode: 0xdf, digit: 7, form: 'Mq', size: 'q' },
+  { mnemonic: 'fisttp', opcode: 0xdf, digit: 1, form: 'Mw', size: 'w' },
+  { mnemonic: 'fisttp', opcode: 0xdb, digit: 1, form: 'Md', size: 'd' },
+  { mnemonic: 'fisttp', opcode: 0xdd, digit: 1, form: 'Mq', size: 'q' },
+  { mnemonic: 'fxch', opcode: 0xd9, digit: 1, form: 'ST0,STi' },
+  { mnemonic: 'ffree', opcode: 0xdd, digit: 0, form: 'STi' },
+  { mnemonic: 'fucom', opcode: 0xdd, digit: 4, form: 'ST0,STi' },
+  { mnemonic: 'fucomp', opcode: 0xdd, digit: 5, form: 'ST0,STi' },
+  { mnemonic: 'fucompp', opcode: 0xda, rmByte: 0xe9 },
+  { mnemonic: 'fucomi', opcode: 0xdb, digit: 5, form: 'ST0,STi' },
+  { mnemonic: 'fcomi', opcode: 0xdb, digit: 6, form: 'ST0,STi' },
+  { mnemonic: 'fucomip', opcode: 0xdf, digit: 5, form: 'ST0,STi' },
+  { mnemonic: 'fcomip', opcode: 0xdf, digit: 6, form: 'ST0,STi' },
+  ...(['fcmovb', 'fcmove', 'fcmovbe', 'fcmovu'] as const).flatMap((m, d): RowSpec[] => [
+    { mnemonic: m, opcode: 0xda, digit: d, form: 'ST0,STi' },
+    { mnemonic: `fcmovn${m.slice(5)}`, opcode: 0xdb, digit: d, form: 'ST0,STi' },
+  ]),
+  ...([
+    ['fnop', 0xd0], ['fchs', 0xe0], ['fabs', 0xe1], ['ftst', 0xe4], ['fxam', 0xe5], ['fld1', 0xe8], ['fldl2t', 0xe9],
+    ['fldl2e', 0xea], ['fldpi', 0xeb], ['fldlg2', 0xec], ['fldln2', 0xed], ['fldz', 0xee], ['fdecstp', 0xf6],
+    ['fincstp', 0xf7], ['fsqrt', 0xfa], ['frndint', 0xfc],
+  ] as const).map(([m, rmByte]): RowSpec => ({ mnemonic: m, opcode: 0xd9, rmByte })),
+  { mnemonic: 'fnclex', opcode: 0xdb, rmByte: 0xe2 },
+  { mnemonic: 'fnstenv', opcode: 0xd9, digit: 6, form: 'M' },
+  { mnemonic: 'fldenv', opcode: 0xd9, digit: 4, form: 'M' },
   // --- SSE/SSE2 moves
   { mnemonic: 'movd', map: T, opcode: 0x6e, pfx: '66', rex: 'W0', form: 'Vx,Ed', size: 'd' },
   { mnemonic: 'movq', map: T, opcode: 0x6e, pfx: '66', rex: 'W1', form: 'Vx,Ey', size: 'q', name: 'movq_Vx_Eq' },

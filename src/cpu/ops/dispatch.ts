@@ -17,6 +17,7 @@ import * as sse from './sse.js';
 import * as stack from './stack.js';
 import * as str from './string.js';
 import * as sys from './system.js';
+import { X87_BY_NAME } from './x87-table.js';
 
 const ALU = new Set(['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp']);
 const SHIFTS = new Set(['rol', 'ror', 'rcl', 'rcr', 'shl', 'shr', 'sal', 'sar']);
@@ -70,6 +71,7 @@ const BY_NAME: Readonly<Record<string, Handler>> = {
   bt_Ev_Ib: bit.opBtEI, bts_Ev_Ib: bit.opBtEI, btr_Ev_Ib: bit.opBtEI, btc_Ev_Ib: bit.opBtEI,
   jmp_Jz: stack.opJmpRel, jmp_Jb: stack.opJmpRel, jmp_Ev: stack.opJmpE,
   call_Jz: stack.opCallRel, call_Ev: stack.opCallE, ret: stack.opRet, ret_Iw: stack.opRet,
+  ...X87_BY_NAME,
 };
 
 function bind(row: OpRow): Handler | undefined {

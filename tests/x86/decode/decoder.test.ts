@@ -322,7 +322,8 @@ describe('opcode corners', () => {
     expect(dec('db e3').mnemonic).toBe('fninit');
     expect(dec('df e0').mnemonic).toBe('fnstsw');
     expect(dec('d9 38').mnemonic).toBe('fnstcw');
-    expect(dec('d9 c0').op).toBe(OP_UD); // fld st0: x87 arithmetic not modelled
+    expect(dec('d9 c0').mnemonic).toBe('fld'); // fld st(0)
+    expect(dec('d9 f0').op).toBe(OP_UD); // f2xm1: x87 transcendentals are not modelled
   });
   it('far CALL/JMP through memory are not modelled', () => {
     expect(dec('ff 18').op).toBe(OP_UD);

@@ -52,6 +52,7 @@ function memSize(t: Operand, opSize: number): number | null {
     case 'Ed': case 'Md': case 'Wd': return 4;
     case 'Mq': case 'Wq': return 8;
     case 'Mdq': case 'Wx': return 16;
+    case 'Mt': return 10;
     case 'Ev': case 'Ey': case 'Ov': case 'Xv': case 'Yv': return opSize;
     case 'Ez': return opSize === 2 ? 2 : 4;
     default: return null;
@@ -92,7 +93,9 @@ export function describeKentry(insn: DecodedInsn): Described {
       case 'Ew': return insn.mod === 3 ? `reg:${gpr(insn.rm, 2)}` : kMem(insn, 2);
       case 'Ed': return insn.mod === 3 ? `reg:${gpr(insn.rm, 4)}` : kMem(insn, 4);
       case 'Ez': return insn.mod === 3 ? `reg:${gpr(insn.rm, s === 2 ? 2 : 4)}` : kMem(insn, memSize(t, s));
-      case 'M': case 'Mb': case 'Mw': case 'Md': case 'Mq': case 'Mdq': return kMem(insn, memSize(t, s));
+      case 'M': case 'Mb': case 'Mw': case 'Md': case 'Mq': case 'Mdq': case 'Mt': return kMem(insn, memSize(t, s));
+      case 'ST0': return 'reg:st0';
+      case 'STi': return `reg:st${insn.rm & 7}`;
       case 'Ry': return `reg:${gpr(insn.rm, s)}`;
       case 'Rq': return `reg:${gpr(insn.rm, 8)}`;
       case 'Cq': return `reg:cr${insn.reg}`;

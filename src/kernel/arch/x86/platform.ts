@@ -27,6 +27,7 @@ import {
 import { NativeRuntime, type NativeBody } from './native.js';
 import { fixupBadIret } from './bad-iret.js';
 import { excDoubleFault, initEspfixBsp } from './espfix.js';
+import { mapLdtSlots } from './ldt.js';
 
 /** Linux's 64-bit GDT (arch/x86/kernel/cpu/common.c gdt_page), by index. */
 export const LINUX_GDT: readonly bigint[] = [
@@ -169,6 +170,7 @@ export function bootPlatform(opts: PlatformOptions): Platform {
   LINUX_GDT.forEach((e, i) => writeU64(phys, pGdt + i * 8, e));
   cpu.gdtBase = GDT_ADDRESS;
   cpu.gdtLimit = LINUX_GDT.length * 8 - 1;
+  mapLdtSlots(space, cpu); // GDT_ENTRIES, and the LDT remap slots (ldt.ts)
   initEspfixBsp(space, cpu, { stack: PER_CPU_BASE + PER_CPU.espfixStack, waddr: PER_CPU_BASE + PER_CPU.espfixWaddr });
   for (const g of entryIdt(sym)) writeGate(phys, pIdt + g.vector * 16, label(g.label), g.ist, g.dpl);
   cpu.idtBase = IDT_ADDRESS;
