@@ -10,6 +10,7 @@
  * and other addresses are JS numbers holding the sign-extended canonical
  * value, the MMU's address contract (mmu.ts).
  */
+import { loadLdtr } from './descriptor.js';
 import { CpuFault, PageFault } from './faults.js';
 import { Rflags, AC } from './flags.js';
 import { HOST_LITTLE_ENDIAN } from './tlb.js';
@@ -17,7 +18,7 @@ import {
   ACCESS_WRITE, MODE_SUPERVISOR, MODE_SUPERVISOR_AC, MODE_USER, type AccessMode, type Mmu,
 } from './mmu.js';
 import {
-  BASE_RIP, HIGH_BYTE_REG, HIGH_BYTE_RM, NO_REG, SEG_FS, SEG_GS, SEG_SS, type DecodedInsn,
+  BASE_RIP, HIGH_BYTE_REG, HIGH_BYTE_RM, NO_REG, SEG_CS, SEG_FS, SEG_GS, SEG_SS, type DecodedInsn,
 } from './decode/insn.js';
 
 export const RAX = 0;
@@ -49,6 +50,18 @@ export const VEC_MC = 18;
 export const VEC_XM = 19;
 
 const TWO_32 = 4294967296;
+
+/** Code modes (`CpuCore.codeBits`). */
+export type CodeBits = 16 | 32 | 64;
+
+const DESC_L_BIT = 1 << 21;
+const DESC_DB_BIT = 1 << 22;
+/**
+ * Hidden-part attributes of a flat read/write data segment with B = 1 (P,
+ * DPL 0, S, type 3): what segment registers hold until loaded, and what
+ * SYSCALL/SYSRET give SS (SDM Vol. 2B "SYSRET": "SS.B := 1 ... SS.Type := 3").
+ */
+export const FLAT_DATA_ATTR = (1 << 15) | (1 << 12) | (3 << 8) | DESC_DB_BIT | (1 << 23);
 
 /** True when (hi, lo) is a canonical 48-bit address: bits 63:47 all equal. */
 export function isCanonical(hi: number): boolean {
@@ -85,6 +98,23 @@ export class CpuCore {
 
   /** Current privilege level (CS.RPL). */
   cpl = 0;
+  /**
+   * The code mode CS selects (SDM Vol. 3A §5.2.1, IA-32e mode): 64 when
+   * CS.L = 1 (64-bit mode), else compatibility mode with CS.D giving 32- or
+   * 16-bit default operand and address sizes. Changes only when CS is
+   * loaded (`setCs`, `loadCs`), so the 64-bit paths test nothing else.
+   */
+  codeBits: CodeBits = 64;
+  /**
+   * Hidden parts of the segment registers ES, CS, SS, DS, FS, GS (indexed
+   * by SEG_*; SDM Vol. 3A §3.4.3): base, byte-granular limit, and dword 1
+   * of the descriptor (type, S, DPL, P, D/B, G — LAR's layout; 0 =
+   * unusable, loaded with a null selector). Only compatibility mode uses
+   * them; in 64-bit mode only the FS/GS bases count (`fsBase`, `gsBase`).
+   */
+  readonly segBase = new Float64Array(6);
+  readonly segLimit = new Float64Array(6).fill(0xffff_ffff);
+  readonly segAttr = new Int32Array(6).fill(FLAT_DATA_ATTR);
   /** MMU mode for explicit data accesses: depends on CPL and RFLAGS.AC. */
   dataMode: AccessMode = MODE_SUPERVISOR;
 
@@ -96,6 +126,15 @@ export class CpuCore {
   gdtBase = 0;
   gdtLimit = 0;
   tssBase = 0;
+  /**
+   * LDTR (SDM Vol. 3A §2.4.2): selector, base and byte-granular limit of the
+   * current LDT; limit -1 while the LDTR is null (no entries), so every
+   * TI = 1 selector then lies beyond it. Loaded by LLDT or `setLdtr`
+   * (descriptor.ts).
+   */
+  ldtr = 0;
+  ldtBase = 0;
+  ldtLimit = -1;
 
   // SSE state: XMM0-15 as 4 dwords each; MXCSR. x87 control/status/tag (abridged) words.
   readonly xmm = new Int32Array(64);
@@ -153,12 +192,57 @@ export class CpuCore {
   // ---------------------------------------------------------------------
   // Mode
 
-  /** Loads CS and derives CPL and the data-access mode. */
+  /**
+   * Loads CS for 64-bit code (SYSCALL, SYSRET, event delivery: their
+   * targets are 64-bit by construction) and derives CPL and the
+   * data-access mode.
+   */
   setCs(selector: number): void {
     this.cs = selector & 0xffff;
     this.cpl = selector & 3;
     this.updateDataMode();
+    if (this.codeBits !== 64) this.setCodeBits(64);
   }
+
+  /**
+   * Loads CS from a checked code-segment descriptor (IRET, far transfers):
+   * the hidden part, CPL = the selector's RPL, and the code mode from L and
+   * D (SDM Vol. 3A §5.2.1: L = 1 is 64-bit mode, else D selects 32- or
+   * 16-bit compatibility mode). `attr` is descriptor dword 1.
+   */
+  loadCs(selector: number, base: number, limit: number, attr: number): void {
+    this.setSegmentCache(SEG_CS, base, limit, attr);
+    this.cs = selector & 0xffff;
+    this.cpl = selector & 3;
+    this.updateDataMode();
+    const bits: CodeBits = (attr & DESC_L_BIT) !== 0 ? 64 : (attr & DESC_DB_BIT) !== 0 ? 32 : 16;
+    if (bits !== this.codeBits) this.setCodeBits(bits);
+  }
+
+  /**
+   * LLDT without its CPL check: loads LDTR from the GDT's 16-byte LDT
+   * descriptor `selector` (#GP(selector) / #NP(selector) as LLDT raises
+   * them); a null selector leaves the LDTR null. See descriptor.ts `loadLdtr`.
+   */
+  lldt(selector: number): void {
+    loadLdtr(this, selector);
+  }
+
+  /** Sets a segment register's hidden part (`sreg` = SEG_*). */
+  setSegmentCache(sreg: number, base: number, limit: number, attr: number): void {
+    this.segBase[sreg] = base;
+    this.segLimit[sreg] = limit;
+    this.segAttr[sreg] = attr;
+  }
+
+  /** Changes the code mode; the run loop overrides `codeModeChanged` to leave its fast path. */
+  private setCodeBits(bits: CodeBits): void {
+    this.codeBits = bits;
+    this.codeModeChanged();
+  }
+
+  /** Called after `codeBits` changed. */
+  protected codeModeChanged(): void {}
 
   /** Re-derives the MMU mode after a change of CPL or RFLAGS.AC. */
   updateDataMode(): void {

@@ -10,6 +10,7 @@ import { Cpu, type BlockRoleFn, type DecodeFn, type Handler, type SelectFn } fro
 import type { Mmu } from './mmu.js';
 import { buildHandlers } from './ops/dispatch.js';
 import { specialize } from './ops/fast.js';
+import * as prot from './ops/protection.js';
 import * as seg from './ops/segment.js';
 import * as stack from './ops/stack.js';
 import * as sys from './ops/system.js';
@@ -41,6 +42,7 @@ const UNSAFE = new Set<Handler>([
   ...(Object.values(sys) as Handler[]).filter((h) => typeof h === 'function' && !HARMLESS_SYSTEM.has(h)),
   ...(Object.values(seg) as Handler[]).filter((h) => typeof h === 'function'),
   stack.opPopf,
+  prot.opLldt,
 ]);
 /** Control never falls through these: a block ends with them. */
 const ENDS_BLOCK = new Set<Handler>([stack.opJmpRel, stack.opJmpE, stack.opCallRel, stack.opCallE, stack.opRet]);

@@ -533,6 +533,13 @@ const SPECS: readonly RowSpec[] = [
   // --- SSSE3 (the 0F 38 / 0F 3A maps)
   { mnemonic: 'pshufb', map: MAP_0F38, opcode: 0x00, pfx: '66', form: 'Vx,Wx', size: 'x' },
   { mnemonic: 'palignr', map: MAP_0F3A, opcode: 0x0f, pfx: '66', form: 'Vx,Wx,Ib', size: 'x' },
+  // --- descriptor checks and the LDT (SDM Vol. 2A "LAR", "LSL", "LLDT"; Vol. 2B "VERR/VERW").
+  // The selector operand is r/m16: iced names a register at the operand size (r32/m16, r64/m16 forms), memory is a word.
+  { mnemonic: 'lar', map: T, opcode: 0x02, form: 'Gv,Ewv' },
+  { mnemonic: 'lsl', map: T, opcode: 0x03, form: 'Gv,Ewv' },
+  { mnemonic: 'lldt', map: T, opcode: 0x00, digit: 2, form: 'Ewv' },
+  { mnemonic: 'verr', map: T, opcode: 0x00, digit: 4, form: 'Ewv' },
+  { mnemonic: 'verw', map: T, opcode: 0x00, digit: 5, form: 'Ewv' },
 ];
 
 /** The opcode table; `DecodedInsn.op` indexes it. */

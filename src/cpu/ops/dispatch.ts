@@ -10,6 +10,7 @@ import { OPTABLE, type OpRow } from '../optable.js';
 import * as alu from './alu.js';
 import * as bit from './bit.js';
 import * as mov from './mov.js';
+import * as prot from './protection.js';
 import * as muldiv from './muldiv.js';
 import * as seg from './segment.js';
 import * as shift from './shift.js';
@@ -46,6 +47,7 @@ const BY_MNEMONIC: Readonly<Record<string, Handler>> = {
   rdfsbase: sys.opRdfsbase, rdgsbase: sys.opRdgsbase, wrfsbase: sys.opWrfsbase, wrgsbase: sys.opWrgsbase,
   hlt: sys.opHlt, int3: sys.opInt3, int: sys.opIntIb, ud2: sys.opUd, cli: sys.opCli, sti: sys.opSti,
   stac: sys.opStac, clac: sys.opClac,
+  lar: prot.opLar, lsl: prot.opLsl, lldt: prot.opLldt, verr: prot.opVerr, verw: prot.opVerw,
   nop: sys.opNop, pause: sys.opNop, endbr64: sys.opNop, lfence: sys.opNop, mfence: sys.opNop, sfence: sys.opNop,
   prefetchnta: sys.opNop, prefetcht0: sys.opNop, prefetcht1: sys.opNop, prefetcht2: sys.opNop,
   ...sse.SSE_HANDLERS,

@@ -10,8 +10,10 @@
 import { RSP, VEC_GP, VEC_NP, VEC_SS, type CpuCore } from '../core.js';
 import type { DecodedInsn } from '../decode/insn.js';
 import type { Cpu } from '../exec.js';
+import {
+  DESC_CODE, DESC_P, DESC_RW, DESC_S, descBase, descDpl, descLimit, descriptorAt, isConformingCode, isNullSelector,
+} from '../descriptor.js';
 import { CpuFault } from '../faults.js';
-import { MODE_IMPLICIT_SUPERVISOR } from '../mmu.js';
 
 const ES = 0;
 const CS = 1;
@@ -36,38 +38,41 @@ function readSelector(cpu: CpuCore, sreg: number): number {
 }
 
 /**
- * Checks `selector` for `sreg` and loads it (SDM "MOV" Operation, 64-bit
- * mode): SS needs RPL = DPL = CPL and a writable data segment (null only
- * below CPL 3); the others need a data or readable code segment with
- * DPL >= max(CPL, RPL); null is always allowed for them.
+ * Checks `selector` for `sreg` and loads it with its hidden part (SDM
+ * "MOV" Operation, 64-bit mode): SS needs RPL = DPL = CPL and a writable
+ * data segment (null only below CPL 3 in 64-bit mode); the others need a
+ * data or readable code segment with DPL >= max(CPL, RPL) unless
+ * conforming code; null is always allowed for them and makes the register
+ * unusable in compatibility mode. The selector may name the GDT or the LDT.
  */
 export function loadSegment(cpu: CpuCore, sreg: number, selector: number): void {
   const sel = selector & 0xffff;
-  const index = sel & ~7;
-  if (index === 0 && (sel & 4) === 0) {
-    if (sreg === SS && (cpu.cpl === 3 || (sel & 3) !== cpu.cpl)) gp(0);
+  const code = sel & 0xfffc;
+  if (isNullSelector(sel)) {
+    if (sreg === SS && (cpu.cpl === 3 || (sel & 3) !== cpu.cpl || cpu.codeBits !== 64)) gp(0);
     setSelector(cpu, sreg, sel, null);
+    cpu.setSegmentCache(sreg, 0, 0, 0);
     return;
   }
-  if ((sel & 4) !== 0 || index + 7 > cpu.gdtLimit) gp(sel & ~3); // no LDT is modelled
-  const lo = cpu.mmu.read32(cpu.gdtBase + index, MODE_IMPLICIT_SUPERVISOR);
-  const hi = cpu.mmu.read32(cpu.gdtBase + index + 4, MODE_IMPLICIT_SUPERVISOR);
-  const s = (hi & (1 << 12)) !== 0;
-  const code = (hi & (1 << 11)) !== 0;
-  const rw = (hi & (1 << 9)) !== 0; // writable (data) / readable (code)
-  const dpl = (hi >>> 13) & 3;
+  const d = descriptorAt(cpu, sel);
+  if (d === null) gp(code);
+  const hi = d.hi;
+  const s = (hi & DESC_S) !== 0;
+  const isCode = (hi & DESC_CODE) !== 0;
+  const rw = (hi & DESC_RW) !== 0; // writable (data) / readable (code)
+  const dpl = descDpl(hi);
   const rpl = sel & 3;
   if (sreg === SS) {
-    if (rpl !== cpu.cpl || !s || code || !rw || dpl !== cpu.cpl) gp(sel & ~3);
-    if ((hi & (1 << 15)) === 0) throw new CpuFault(VEC_SS, sel & ~3, '#SS(selector)');
+    if (rpl !== cpu.cpl || !s || isCode || !rw || dpl !== cpu.cpl) gp(code);
+    if ((hi & DESC_P) === 0) throw new CpuFault(VEC_SS, code, '#SS(selector)');
   } else {
-    if (!s || (code && !rw)) gp(sel & ~3);
-    const conforming = code && (hi & (1 << 10)) !== 0;
-    if (!conforming && dpl < Math.max(cpu.cpl, rpl)) gp(sel & ~3);
-    if ((hi & (1 << 15)) === 0) throw new CpuFault(VEC_NP, sel & ~3, '#NP(selector)');
+    if (!s || (isCode && !rw)) gp(code);
+    if (!isConformingCode(hi) && dpl < Math.max(cpu.cpl, rpl)) gp(code);
+    if ((hi & DESC_P) === 0) throw new CpuFault(VEC_NP, code, '#NP(selector)');
   }
-  const base = ((lo >>> 16) | ((hi & 0xff) << 16) | (hi & 0xff00_0000)) >>> 0;
+  const base = descBase(d);
   setSelector(cpu, sreg, sel, base);
+  cpu.setSegmentCache(sreg, base, descLimit(d), hi);
 }
 
 function setSelector(cpu: CpuCore, sreg: number, sel: number, base: number | null): void {
@@ -113,28 +118,5 @@ function popSreg(cpu: Cpu, insn: DecodedInsn, sreg: number): void {
 export const opPopFs = (cpu: Cpu, insn: DecodedInsn): void => popSreg(cpu, insn, FS);
 export const opPopGs = (cpu: Cpu, insn: DecodedInsn): void => popSreg(cpu, insn, GS);
 
-/** LAR's mask of descriptor dword 1 (SDM Vol. 2A "LAR": type, S, DPL, P, AVL, L, D/B, G). */
-const LAR_MASK = 0x00f0_ff00;
-/** System descriptor types LAR accepts in 64-bit mode: LDT, available and busy 64-bit TSS, 64-bit call gate. */
-const LAR_SYSTEM_TYPES = new Set([0x2, 0x9, 0xb, 0xc]);
-
-/**
- * The access rights LAR reports for `selector` at the current CPL, or null
- * where LAR clears ZF: a null selector, one beyond the GDT limit or in the
- * LDT (no LDT is modelled), a system type LAR does not take, or a
- * non-conforming segment with DPL < max(CPL, RPL).
- * @see Intel SDM Vol. 2A "LAR—Load Access Rights Byte" (IA-32e mode)
- */
-export function larAccessRights(cpu: CpuCore, selector: number): number | null {
-  const sel = selector & 0xffff;
-  const index = sel & ~7;
-  if (index === 0 || (sel & 4) !== 0 || index + 7 > cpu.gdtLimit) return null;
-  const hi = cpu.mmu.read32(cpu.gdtBase + index + 4, MODE_IMPLICIT_SUPERVISOR);
-  const s = (hi & (1 << 12)) !== 0;
-  const type = (hi >>> 8) & 0xf;
-  if (!s && !LAR_SYSTEM_TYPES.has(type)) return null;
-  const conformingCode = s && (type & 0xc) === 0xc;
-  const dpl = (hi >>> 13) & 3;
-  if (!conformingCode && dpl < Math.max(cpu.cpl, sel & 3)) return null;
-  return (hi & LAR_MASK) >>> 0;
-}
+/** LAR's access rights, used by the kernel model's force_valid_ss (kept here for its importers). */
+export { larAccessRights } from './protection.js';

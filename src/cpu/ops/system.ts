@@ -10,11 +10,11 @@ import {
   RAX, RCX, RDX, RSP, VEC_GP, VEC_NP, VEC_SS, isCanonical, linearOf, type CpuCore,
 } from '../core.js';
 import { cpuid } from '../cpuid.js';
+import { descriptorAt } from '../descriptor.js';
 import type { DecodedInsn } from '../decode/insn.js';
 import type { Cpu } from '../exec.js';
 import { CpuFault, SoftwareInterrupt } from '../faults.js';
 import { AC, IF, IOPL, NT, RF, RFLAGS_FIXED, TF, VIF, VIP, VM } from '../flags.js';
-import { MODE_IMPLICIT_SUPERVISOR } from '../mmu.js';
 import { readMsr, writeMsr } from '../msr.js';
 
 const EFER_SCE = 1 << 0;
@@ -110,12 +110,11 @@ interface Descriptor {
   readonly dpl: number;
 }
 
-/** The GDT descriptor of `selector` (high dword), or a #GP(selector) fault. */
+/** The GDT or LDT descriptor of `selector` (high dword), or a #GP(selector) fault beyond the table limit. */
 function descriptor(cpu: CpuCore, selector: number): Descriptor {
-  const index = selector & ~7;
-  if ((selector & 4) !== 0 || index + 7 > cpu.gdtLimit) gp(selector & ~3);
-  const hi = cpu.mmu.read32(cpu.gdtBase + index + 4, MODE_IMPLICIT_SUPERVISOR);
-  return { hi, dpl: (hi >>> 13) & 3 };
+  const d = descriptorAt(cpu, selector);
+  if (d === null) gp(selector & ~3);
+  return { hi: d.hi, dpl: (d.hi >>> 13) & 3 };
 }
 
 const DESC_PRESENT = 1 << 15;
