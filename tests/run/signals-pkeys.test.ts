@@ -2,11 +2,12 @@
  * A PKU violation handled in user space (issue 5 items 3 and 5; reference
  * §4.9): SEGV_PKUERR with si_pkey and si_addr, the interrupted PKRU in the
  * frame's XSAVE area (XSTATE_BV bit 9 set), init_pkru_value in the handler,
- * and the frame's PKRU restored by sigreturn. This host's CPU has no PKU, so
- * the oracle is the expected output below (what Linux does per
- * arch/x86/kernel/fpu/xstate.h update_pkru_in_sigframe and
- * arch/x86/kernel/fpu/core.c fpu__clear_user_states); a host with OSPKE is
- * compared too. Every design must give the same.
+ * and the frame's PKRU restored by sigreturn. The oracle is the host kernel
+ * when its CPU has PKU (OSPKE in /proc/cpuinfo); the expected output below
+ * (what Linux does per arch/x86/kernel/fpu/xstate.h update_pkru_in_sigframe
+ * and arch/x86/kernel/fpu/core.c fpu__clear_user_states, checked against a
+ * 6.18 host with PKU) stands in on hosts without it. Every design must give
+ * the same.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';

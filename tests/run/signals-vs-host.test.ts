@@ -97,6 +97,17 @@ const CASES: readonly Case[] = [
     ],
   },
   { prog: 'sig-fpu', args: ['badmxcsr'], status: 139, hostPrints: ['the handler writes MXCSR 0x80001f80 into the frame'] },
+  {
+    prog: 'sig-segv-codes',
+    args: [],
+    status: 0,
+    hostPrints: [
+      'read NULL+16           code 1 addr = trapno 14 err 0x4',
+      'read PROT_NONE         code 2 addr = trapno 14 err 0x4',
+      'read kernel address    code 1 addr = trapno 14 err 0x5',
+      'read non-canonical     code 128 addr 0 trapno 13 err 0',
+    ],
+  },
 ];
 
 const built = new Map<string, string>();

@@ -50,6 +50,7 @@ export function startProgram(k: Kernel, pid: number, file: Uint8Array, o: Progra
   const files: FdTable = new Map();
   for (const fd of [0, 1, 2]) if (o.console.kind(fd) !== 'closed') files.set(fd, { kind: 'console', fd });
   const task = newTask(platform, pid, o.execfn.split('/').pop() || 'program', 'user');
+  task.userMm = mm;
   const process: LinuxProcess = {
     pid, task, rt: platform.native, mm, console: o.console, exePath, exe: file, files,
     clearChildTid: 0, robustList: null, nsPerInstruction: 1,
@@ -57,6 +58,7 @@ export function startProgram(k: Kernel, pid: number, file: Uint8Array, o: Progra
     random,
     clock: { sleptNs: 0, alarmAt: null },
     sleepForever: () => k.sched.sleepTicks(Infinity),
+    schedYield: () => k.sched.schedule(),
   };
   // Every system call first sees whether alarm()'s deadline has passed (so does every timer tick).
   for (const [nr, fn] of linuxSyscalls(process, cpu)) {

@@ -56,6 +56,7 @@ export function newTask(platform: Platform, pid: number, name: string, kind: Tas
     pendingSignals: [],
     exit: null,
     signals: defaultSignals(),
+    userMm: null,
   };
   kernelView(platform, TASK_LAYOUT, taskStructAddress).set('pid', pid);
   return task;

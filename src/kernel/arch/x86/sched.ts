@@ -47,6 +47,13 @@ export interface Task {
   wakeAt: number;
   /** Times the scheduler switched to it. */
   switchIns: number;
+  /** The user address space's VMAs (mm->mmap), for the page-fault handler; null for kernel threads. */
+  userMm: TaskVmas | null;
+}
+
+/** What the fault path asks of a user address space: the VMA covering an address (find_vma). */
+export interface TaskVmas {
+  find(address: number): { readonly pkey?: number } | undefined;
 }
 
 /** A signal waiting for delivery (the parts of siginfo the model keeps). */

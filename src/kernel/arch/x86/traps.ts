@@ -46,13 +46,18 @@ export function excPageFault(ctx: CEntryContext): NativeBody {
     const where = () => `#PF at 0x${BigInt.asUintN(64, BigInt(address)).toString(16)} error_code 0x${errorCode.toString(16)} ` +
       `ip 0x${regs.get('ip').toString(16)}`;
     if (regs.userMode()) {
-      const code = errorCode & X86_PF_PK ? SEGV_PKUERR : errorCode & X86_PF_PROT ? SEGV_ACCERR : SEGV_MAPERR;
+      // do_user_addr_fault: no VMA → SEGV_MAPERR; a VMA that forbids the access (access_error; the model
+      // maps every allowed page up front, so any fault inside a VMA is one) → SEGV_PKUERR for a key, else SEGV_ACCERR.
+      const task = ctx.currentTask();
+      // A bare user task (no mm: `startUser` code) has no VMAs; the error code's P bit stands in for them.
+      const mm = task.userMm;
+      const vma = mm && address >= 0 && address < TASK_SIZE_MAX ? mm.find(address) : undefined;
+      const inVma = mm ? vma !== undefined : (errorCode & X86_PF_PROT) !== 0;
+      const code = !inVma ? SEGV_MAPERR : errorCode & X86_PF_PK ? SEGV_PKUERR : SEGV_ACCERR;
       // set_signal_archinfo: user accesses to kernel addresses read as protection faults.
       const archError = errorCode | X86_PF_USER | (address >= TASK_SIZE_MAX || address < 0 ? X86_PF_PROT : 0);
-      // vma_pkey(vma): the VMA's key, which its PTEs carry (bits 62:59).
-      const probe = code === SEGV_PKUERR ? ctx.cpu.mmu.probe(address) : null;
-      const pkey = probe?.ok ? probe.key : undefined;
-      forceSigFault(ctx.currentTask(), SIGSEGV, code, address, { trapNr: 14, errorCode: archError, cr2: address }, pkey);
+      const pkey = code === SEGV_PKUERR ? (vma?.pkey ?? 0) : undefined; // vma_pkey(vma)
+      forceSigFault(task, SIGSEGV, code, address, { trapNr: 14, errorCode: archError, cr2: address }, pkey);
     } else if (address >= 0) {
       if (!rt.takeFixup()) throw new KernelOops(`BUG: kernel access to a user address outside a user-access section: ${where()}`);
     } else {
@@ -117,8 +122,9 @@ export const USER_TRAPS: readonly UserTrap[] = [
   { cFunction: 'exc_bounds', vector: 5, sig: SIGSEGV, code: SI_KERNEL, addr: 'none' },
   { cFunction: 'exc_invalid_op', vector: 6, sig: SIGILL, code: ILL_ILLOPN, addr: 'ip' },
   { cFunction: 'exc_coprocessor_error', vector: 16, sig: SIGFPE, code: 0, addr: 'ip' },
-  { cFunction: 'exc_segment_not_present', vector: 11, sig: SIGBUS, code: 0, addr: 'none' },
-  { cFunction: 'exc_stack_segment', vector: 12, sig: SIGBUS, code: 0, addr: 'none' },
+  // do_error_trap(..., SIGBUS, 0, NULL): sicode 0 → force_sig(SIGBUS), which sends SI_KERNEL.
+  { cFunction: 'exc_segment_not_present', vector: 11, sig: SIGBUS, code: SI_KERNEL, addr: 'none' },
+  { cFunction: 'exc_stack_segment', vector: 12, sig: SIGBUS, code: SI_KERNEL, addr: 'none' },
   { cFunction: 'exc_general_protection', vector: 13, sig: SIGSEGV, code: SI_KERNEL, addr: 'none' },
   { cFunction: 'exc_alignment_check', vector: 17, sig: SIGBUS, code: 1 /* BUS_ADRALN */, addr: 'ip' },
   { cFunction: 'exc_simd_coprocessor_error', vector: 19, sig: SIGFPE, code: 0, addr: 'ip' },
