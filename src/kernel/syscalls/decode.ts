@@ -64,6 +64,7 @@ const KINDS: Readonly<Record<string, readonly Kind[]>> = {
   rt_sigreturn: [],
   sigaltstack: ['ptr', 'ptr'],
   rt_sigsuspend: ['ptr', 'uint'],
+  modify_ldt: ['int', 'ptr', 'uint'],
 };
 
 const PROT: readonly (readonly [number, string])[] = [[1, 'PROT_READ'], [2, 'PROT_WRITE'], [4, 'PROT_EXEC']];
