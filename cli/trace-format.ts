@@ -40,8 +40,10 @@ export function formatTraceEvent(e: EntryTraceEvent): string {
     }
     case 'signal':
       if (e.action === 'handler') {
-        return `[${e.pid}] --- ${signalName(e.signal)} {si_code ${e.code}, si_addr ${hex(e.addr)}} handler ${hex(e.handler ?? 0)} ` +
-          `frame ${hex(e.frame ?? 0)} fpstate ${hex(e.fpstate ?? 0)} ---`;
+        const where = e.frame === undefined
+          ? 'frame could not be written: SIGSEGV follows'
+          : `frame ${hex(e.frame)} fpstate ${hex(e.fpstate ?? 0)}`;
+        return `[${e.pid}] --- ${signalName(e.signal)} {si_code ${e.code}, si_addr ${hex(e.addr)}} handler ${hex(e.handler ?? 0)} ${where} ---`;
       }
       return `[${e.pid}] --- ${signalName(e.signal)} {si_code ${e.code}, si_addr ${hex(e.addr)}} default action: ${e.action} ---`;
     case 'exit':
