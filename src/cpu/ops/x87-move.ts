@@ -101,12 +101,18 @@ export function opFldMt(cpu: Cpu, insn: DecodedInsn): void {
   push(cpu, { se: Number(v >> 64n), sig: v & ((1n << 64n) - 1n) }, 0);
 }
 
-/** FLD ST(i) (D9 C0+i): pushes a copy of ST(i); an empty ST(i) underflows. */
+/**
+ * FLD ST(i) (D9 C0+i): pushes a copy of ST(i). An empty ST(i) underflows
+ * (C1 = 0, even when ST(7) is full too; host-checked) and, masked, the
+ * indefinite is pushed.
+ */
 export function opFldSti(cpu: Cpu, insn: DecodedInsn): void {
   enterX87(cpu);
   const i = insn.rm & 7;
   if (stEmpty(cpu, i)) {
-    if (stackUnderflow(cpu)) push(cpu, INDEFINITE, 0);
+    if (!stackUnderflow(cpu)) return;
+    decTop(cpu);
+    setSt(cpu, 0, INDEFINITE.se, INDEFINITE.sig);
     return;
   }
   push(cpu, { se: stSe(cpu, i), sig: stSig(cpu, i) }, 0);

@@ -41,6 +41,24 @@ export interface X87Form {
   readonly b?: (rng: Prng) => bigint;
   /** Leave out the FXSAVE epilogue (forms that fault before it). */
   readonly bare?: boolean;
+  /** More data (offsets from DATA_BASE; `%rdi` is DATA_BASE + 0x200). */
+  readonly data?: (rng: Prng) => DataPatch[];
+}
+
+/**
+ * An FXSAVE image at 0x300(%rdi) for FXRSTOR64: FCW 037F with a random RC,
+ * FSW with a random TOP (and sometimes sticky flags), a random abridged
+ * tag byte, eight random registers, MXCSR 1F80.
+ */
+export function fxImage(rng: Prng): DataPatch[] {
+  const img = new Uint8Array(512);
+  const v = new DataView(img.buffer);
+  v.setUint16(0, 0x37f | (rng.below(4) << 10), true);
+  v.setUint16(2, (rng.below(8) << 11) | (rng.bool(0.2) ? rng.below(0x40) : 0), true);
+  img[4] = rng.bool(0.2) ? 0xff : rng.below(256);
+  v.setUint32(24, 0x1f80, true);
+  for (let k = 0; k < 8; k++) img.set(bytesLE(ext80(rng), 10), 32 + 16 * k);
+  return [{ offset: 0x500, bytes: img }];
 }
 
 const PROLOGUE = 'fninit; fldz; fldz; fldz; fldz; fldz; fldz; fldz; fldz; fninit; fldcw 0x40(%rdi);';
@@ -168,6 +186,7 @@ export function runX87Forms(forms: readonly X87Form[], seed: number): Result[] {
         { offset: 0x228, bytes: bytesLE(m32, 4) },
         { offset: 0x230, bytes: bytesLE(BigInt.asUintN(64, int), 8) },
         { offset: 0x240, bytes: bytesLE(BigInt(cw), 2) },
+        ...(form.data?.(rng) ?? []),
       ];
       const desc = `cw=${cw.toString(16)} a=${a.toString(16)} b=${b.toString(16)} m64=${m64.toString(16)} m32=${m32.toString(16)} int=${int}`;
       all.push({ form: fi, c: { code: codes[fi]!, regs: { rdi: MEM }, rflags: rng.rflags(), data }, desc });
