@@ -55,6 +55,9 @@ const TWO_32 = 4294967296;
 export type CodeBits = 16 | 32 | 64;
 
 const DESC_L_BIT = 1 << 21;
+const DESC_P_BIT = 1 << 15;
+const DESC_CODE_BIT = 1 << 11;
+const DESC_EC_BIT = 1 << 10;
 const DESC_DB_BIT = 1 << 22;
 /**
  * Hidden-part attributes of a flat read/write data segment with B = 1 (P,
@@ -362,8 +365,12 @@ export class CpuCore {
     if (insn.addrSize === 4) {
       hi = 0; // a 32-bit effective address is zero-extended
       lo = lo >>> 0;
+    } else if (insn.addrSize === 2) {
+      hi = 0; // 16-bit addressing wraps at 64 KiB (compatibility mode only)
+      lo = lo & 0xffff;
     }
     const seg = insn.segment;
+    if (this.codeBits !== 64) return this.compatLinear(seg, lo, 1);
     if (seg === SEG_FS || seg === SEG_GS) {
       const base = seg === SEG_FS ? this.fsBase : this.gsBase;
       const baseHi = Math.floor(base / TWO_32);
@@ -376,6 +383,29 @@ export class CpuCore {
     if (!isCanonical(hi)) this.fault(vector, 0);
     this.endVector = vector;
     return linearOf(hi, lo);
+  }
+
+  /**
+   * Compatibility mode: the linear address of `size` bytes at `offset` in
+   * segment `sreg` (SEG_*): base + offset modulo 2^32, after the usability
+   * and limit checks (SDM Vol. 3A §5.3: expand-up, offset + size - 1 <=
+   * limit; expand-down data, offset > limit and the end within 64 KiB or
+   * 4 GiB by B) — #GP(0), or #SS(0) for SS. Sets `endVector`.
+   */
+  compatLinear(sreg: number, offset: number, size: number): number {
+    const attr = this.segAttr[sreg]!;
+    const vector = sreg === SEG_SS ? VEC_SS : VEC_GP;
+    if ((attr & DESC_P_BIT) === 0) this.fault(vector, 0);
+    const last = offset + size - 1;
+    const limit = this.segLimit[sreg]!;
+    if ((attr & (DESC_CODE_BIT | DESC_EC_BIT)) === DESC_EC_BIT) {
+      if (offset <= limit || last > ((attr & DESC_DB_BIT) !== 0 ? 0xffff_ffff : 0xffff)) this.fault(vector, 0);
+    } else if (last > limit) {
+      this.fault(vector, 0);
+    }
+    this.endVector = vector;
+    const base = sreg === SEG_FS ? this.fsBase : sreg === SEG_GS ? this.gsBase : this.segBase[sreg]!;
+    return ((base % TWO_32) + TWO_32 + offset) % TWO_32;
   }
 
   // ---------------------------------------------------------------------

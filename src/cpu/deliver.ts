@@ -124,7 +124,10 @@ function deliverOnce(cpu: CpuCore, vector: number, kind: number, errorCode: numb
   const newCpl = targetCpl(cpu, selector, ext);
   const oldCpl = cpu.cpl;
   const oldSs = cpu.ss;
-  const oldRsp = cpu.reg64(RSP);
+  // RSP as halves: a non-canonical RSP (left by user code, or by compatibility mode) is pushed exactly.
+  const oldRspLo = cpu.lo[RSP]!;
+  const oldRspHi = cpu.hi[RSP]!;
+  const oldRsp = linearOf(oldRspHi, oldRspLo);
   const oldFlags = cpu.flags.get();
   const oldCs = cpu.cs;
 
@@ -137,16 +140,18 @@ function deliverOnce(cpu: CpuCore, vector: number, kind: number, errorCode: numb
   // Fault-class exceptions push RFLAGS with RF = 1, so the restarted instruction is not
   // re-trapped by an instruction breakpoint (SDM Vol. 3A §18.3.1.1; reference §8: ud2, hlt, int N).
   const pushedFlags = kind === EVENT_FAULT ? oldFlags | RF : oldFlags;
-  const frame: number[] = [oldSs, oldRsp, pushedFlags, oldCs, returnRip];
+  // Frame slots as (lo, hi) pairs; RIP from compatibility mode is an EIP, zero-extended (§6.14.2).
+  const frame: number[] = [
+    oldSs, 0, oldRspLo, oldRspHi, pushedFlags, 0, oldCs, 0, lowOf(returnRip), highOf(returnRip),
+  ];
   if (kind !== EVENT_SOFTWARE && kind !== EVENT_EXTERNAL && kind !== EVENT_NMI && pushesErrorCode(vector)) {
-    frame.push(errorCode >>> 0);
+    frame.push(errorCode | 0, 0);
   }
   // Write the whole frame before changing any state, so a fault leaves the CPU as it was.
-  for (const value of frame) {
+  for (let k = 0; k < frame.length; k += 2) {
     rsp -= 8;
     if (rsp < -(2 ** 47) || rsp >= 2 ** 47) throw new CpuFault(VEC_SS, ext, 'non-canonical stack');
-    const hi = Math.floor(value / 4294967296);
-    mmu.write64Halves(rsp, (value - hi * 4294967296) | 0, hi | 0, MODE_IMPLICIT_SUPERVISOR);
+    mmu.write64Halves(rsp, frame[k]! | 0, frame[k + 1]! | 0, MODE_IMPLICIT_SUPERVISOR);
   }
 
   if (newCpl < oldCpl) cpu.ss = newCpl; // a NULL selector with RPL = new CPL (§6.14.4)
@@ -184,4 +189,12 @@ function readTss64(cpu: CpuCore, offset: number): number {
   const hi = cpu.mmu.read32(cpu.tssBase + offset + 4, MODE_IMPLICIT_SUPERVISOR) | 0;
   if (!isCanonical(hi)) throw new CpuFault(VEC_SS, EXT, 'non-canonical TSS stack pointer');
   return linearOf(hi, lo);
+}
+
+function lowOf(v: number): number {
+  return (v - Math.floor(v / 4294967296) * 4294967296) | 0;
+}
+
+function highOf(v: number): number {
+  return Math.floor(v / 4294967296) | 0;
 }

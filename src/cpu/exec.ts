@@ -9,7 +9,7 @@
  */
 import { BLOCK_END, BLOCK_UNSAFE, MAX_BLOCK_INSNS, compileBlock, type Block, type BlockRole } from './blocks.js';
 import { CpuCore, VEC_DB, VEC_GP, VEC_NMI } from './core.js';
-import { OP_TOO_LONG, type DecodedInsn } from './decode/insn.js';
+import { OP_TOO_LONG, SEG_CS, type DecodedInsn } from './decode/insn.js';
 import { assert } from '../lib/errors.js';
 import {
   EVENT_EXTERNAL, EVENT_FAULT, EVENT_NMI, EVENT_SOFTWARE, EVENT_TRAP, TripleFault, deliverEvent,
@@ -31,6 +31,12 @@ export type Handler = (cpu: Cpu, insn: DecodedInsn) => void;
  * SDM Vol. 2 §2.3.11).
  */
 export type DecodeFn = (bytes: Uint8Array, offset: number, end: number, address: number) => DecodedInsn | null;
+
+/**
+ * Decodes one instruction of compatibility-mode code (`bits` 32 or 16, from
+ * CS.D); `address` is its offset in CS (EIP). As DecodeFn otherwise.
+ */
+export type CompatDecodeFn = (bytes: Uint8Array, offset: number, end: number, address: number, bits: 16 | 32) => DecodedInsn | null;
 
 /** Picks the handler for a decoded (valid) instruction: its row's, or a specialised one (ops/fast.ts). */
 export type SelectFn = (insn: DecodedInsn) => Handler;
@@ -73,7 +79,12 @@ export class Cpu extends CpuCore {
   private updateAttention(): void {
     this.attention =
       this.stopValue !== STOP_NONE || this.pendingNmiValue || this.pendingInterruptValue >= 0 ||
-      this.interruptShadowValue || this.sinkValue !== null ? 1 : 0;
+      this.interruptShadowValue || this.sinkValue !== null || this.codeBits !== 64 ? 1 : 0;
+  }
+
+  /** Compatibility-mode code always takes `step` (no decode cache, no blocks): see `fetchCompat`. */
+  protected override codeModeChanged(): void {
+    this.updateAttention();
   }
 
   /** Set by HLT: the loop exits with `halt` after the instruction. */
@@ -133,6 +144,8 @@ export class Cpu extends CpuCore {
     private readonly decode: DecodeFn,
     private readonly select: SelectFn,
     private readonly blockRole: BlockRoleFn = () => BLOCK_UNSAFE,
+    private readonly decodeCompat: CompatDecodeFn | null = null,
+    private readonly selectCompat: SelectFn | null = null,
   ) {
     super(mmu);
     // Self-modifying (or reloaded) code: a write to a frame with cached decodes drops them.
@@ -248,8 +261,13 @@ export class Cpu extends CpuCore {
     const cpl = this.cpl;
     let insn: DecodedInsn;
     try {
-      insn = this.fetch(rip);
-      this.nextRip = rip + insn.length;
+      if (this.codeBits === 64) {
+        insn = this.fetch(rip);
+        this.nextRip = rip + insn.length;
+      } else {
+        insn = this.fetchCompat(rip);
+        this.nextRip = (rip + insn.length) % TWO_32; // EIP wraps at 32 bits
+      }
       this.handler(this, insn);
     } catch (e) {
       return this.onFault(e, rip);
@@ -330,6 +348,39 @@ export class Cpu extends CpuCore {
       return cached;
     }
     return this.decodeAt(rip, off);
+  }
+
+  /**
+   * Compatibility mode: the instruction at CS:EIP (`eip` = RIP, an offset
+   * in CS), its handler in `handler`. The whole instruction must lie within
+   * the CS limit (#GP(0), SDM Vol. 3A §5.3); its linear address is CS.base
+   * + EIP modulo 2^32. Decoded afresh each time: compatibility-mode code is
+   * rare (signal trampolines, selftests), and not caching keeps the 64-bit
+   * decode cache and blocks free of any mode test.
+   */
+  private fetchCompat(eip: number): DecodedInsn {
+    const limit = this.segLimit[SEG_CS]!;
+    if (eip > limit || this.decodeCompat === null || this.selectCompat === null) {
+      if (eip > limit) this.fault(VEC_GP, 0);
+      this.undefinedOpcode();
+    }
+    const bits = this.codeBits === 16 ? 16 : 32;
+    const la = (this.segBase[SEG_CS]! + eip) % TWO_32;
+    const mode = this.cpl === 3 ? MODE_USER : MODE_SUPERVISOR;
+    const off = la % PAGE;
+    const frame = this.mmu.fetchFrame(la, mode);
+    let insn = this.decodeCompat(frame, off, PAGE, eip, bits);
+    if (insn === null) {
+      const w = this.window;
+      const first = PAGE - off;
+      w.set(frame.subarray(off, PAGE), 0);
+      w.set(this.mmu.fetchFrame((la + first) % TWO_32, mode).subarray(0, MAX_INSN), first);
+      insn = this.decodeCompat(w, 0, first + MAX_INSN, eip, bits);
+      assert(insn !== null, 'a 15-byte window cannot be too short');
+    }
+    if (eip + insn.length - 1 > limit) this.fault(VEC_GP, 0);
+    this.handler = insn.op < 0 ? invalidInstruction : this.selectCompat(insn);
+    return insn;
   }
 
   /** Decodes the instruction at `rip` (offset `off` in the current code page) and caches it when it fits the page. */
@@ -471,6 +522,8 @@ interface DecodedFrame {
   readonly blocks: (Block<Cpu> | null | undefined)[];
   readonly heat: Uint8Array;
 }
+
+const TWO_32 = 4294967296;
 
 const CAUSES = ['fault', 'trap', 'software', 'external', 'nmi'] as const;
 

@@ -113,6 +113,8 @@ export interface OpRow {
   readonly size: SizeRule;
   readonly imm: ImmKind;
   readonly lock: boolean;
+  /** Where the row decodes: MODES_64 and/or MODES_COMPAT bits (see `compatRow`). */
+  readonly modes: number;
 }
 
 /** What a table line says; everything else takes the defaults of `row()`. */
@@ -133,6 +135,8 @@ interface RowSpec {
   readonly form?: string;
   readonly size?: SizeRule;
   readonly lock?: boolean;
+  /** 'compat' for forms that exist only outside 64-bit mode (INC/DEC 40-4F). */
+  readonly modes?: 'compat';
 }
 
 const MODRM_OPERANDS: ReadonlySet<string> = new Set([
@@ -182,6 +186,7 @@ function row(s: RowSpec): OpRow {
     size: s.size ?? (ops.some((o) => o === 'Eb' || o === 'Gb' || o === 'Zb' || o === 'Ob' || o === 'Xb' || o === 'Yb' || o === 'AL') ? 'b' : 'v'),
     imm,
     lock: s.lock ?? false,
+    modes: s.modes === 'compat' ? MODES_COMPAT : MODES_64,
   };
 }
 
@@ -540,10 +545,43 @@ const SPECS: readonly RowSpec[] = [
   { mnemonic: 'lldt', map: T, opcode: 0x00, digit: 2, form: 'Ewv' },
   { mnemonic: 'verr', map: T, opcode: 0x00, digit: 4, form: 'Ewv' },
   { mnemonic: 'verw', map: T, opcode: 0x00, digit: 5, form: 'Ewv' },
+  // --- compatibility mode only: 40-4F are INC/DEC r16/r32 there, REX prefixes in 64-bit mode
+  { name: 'inc_Zv_compat', mnemonic: 'inc', opcode: 0x40, form: 'Zv', modes: 'compat' },
+  { name: 'dec_Zv_compat', mnemonic: 'dec', opcode: 0x48, form: 'Zv', modes: 'compat' },
 ];
 
+/** `OpRow.modes` bits: the row decodes in 64-bit mode / in compatibility mode (32- and 16-bit code). */
+export const MODES_64 = 1;
+export const MODES_COMPAT = 2;
+
+/**
+ * Mnemonics whose rows also decode in compatibility mode, with semantics
+ * checked there (SDM Vol. 1 §3.6, Vol. 3A §5.2.1: default operand and
+ * address size 32 or 16 by CS.D, 66/67 toggle them, no REX, segment bases
+ * and limits apply). Everything else is #UD in compatibility mode — kentry
+ * never runs an instruction there with 64-bit semantics. Branch and stack
+ * rows get compatibility handlers (ops/compat.ts).
+ */
+const COMPAT_MNEMONICS: ReadonlySet<string> = new Set([
+  ...ALU, ...SHIFT, 'mov', 'movzx', 'movsx', 'lea', 'xchg', 'nop', 'cbw', 'cwd',
+  'test', 'not', 'neg', 'mul', 'imul', 'div', 'idiv', 'inc', 'dec',
+  'bt', 'bts', 'btr', 'btc', 'bsf', 'bsr', 'tzcnt', 'lzcnt', 'popcnt', 'pause',
+  ...CC.map((c) => `j${c}`), ...CC.map((c) => `set${c}`), ...CC.map((c) => `cmov${c}`),
+  'jmp', 'call', 'ret', 'push', 'pop',
+  'cmc', 'clc', 'stc', 'cli', 'sti', 'cld', 'std', 'sahf', 'lahf',
+  'hlt', 'ud2', 'int3', 'int', 'cpuid', 'rdtsc',
+  'lar', 'lsl', 'lldt', 'verr', 'verw',
+]);
+/** Forms of those mnemonics that stay 64-bit only: MOV CRn, PUSH/POP FS/GS. */
+const NOT_COMPAT_FORMS: ReadonlySet<string> = new Set(['mov_Rq_Cq', 'mov_Cq_Rq', 'push_FS', 'pop_FS', 'push_GS', 'pop_GS']);
+
+function compatRow(r: OpRow): OpRow {
+  if (r.modes !== MODES_64 || !COMPAT_MNEMONICS.has(r.mnemonic) || NOT_COMPAT_FORMS.has(r.name)) return r;
+  return { ...r, modes: MODES_64 | MODES_COMPAT };
+}
+
 /** The opcode table; `DecodedInsn.op` indexes it. */
-export const OPTABLE: readonly OpRow[] = SPECS.map(row);
+export const OPTABLE: readonly OpRow[] = SPECS.map(row).map(compatRow);
 
 const BY_NAME: ReadonlyMap<string, number> = new Map(OPTABLE.map((r, i) => [r.name, i]));
 
@@ -562,31 +600,49 @@ export function findOp(name: string): number {
 /** Dispatch entry for an opcode slot with no row: #UD. */
 export const DISPATCH_UD = -1;
 
-/**
- * Dense dispatch over (map << 8 | opcode), 1024 slots:
- *   >= 0        the only row for this slot, and it has no condition beyond the opcode
- *   DISPATCH_UD no row: #UD
- *   <= -2       -2 - k is an index into DISPATCH_LISTS (rows to try in table order)
- */
-export const DISPATCH: Int16Array = new Int16Array(4 * 256).fill(DISPATCH_UD);
-/** 1 where the slot's rows have a ModRM byte. */
-export const SLOT_HAS_MODRM: Uint8Array = new Uint8Array(4 * 256);
-/**
- * Candidate rows for slots that need ModRM / prefixes / REX to choose; the
- * decoder takes the first that matches. Rows with a mandatory prefix come
- * first, then rows with a REX condition, then the rest, each in table order
- * (so F3 90 is PAUSE before 90 is NOP before 90+r is XCHG).
- */
-export const DISPATCH_LISTS: readonly (readonly number[])[] = buildDispatch();
+/** One opcode map set's dispatch: dense entries per (map << 8 | opcode), ModRM flags, candidate lists. */
+export interface DispatchTables {
+  /**
+   * 1024 slots:
+   *   >= 0        the only row for this slot, and it has no condition beyond the opcode
+   *   DISPATCH_UD no row: #UD
+   *   <= -2       -2 - k is an index into `lists` (rows to try in table order)
+   */
+  readonly dispatch: Int16Array;
+  /** 1 where the slot's rows have a ModRM byte. */
+  readonly hasModrm: Uint8Array;
+  /**
+   * Candidate rows for slots that need ModRM / prefixes / REX to choose; the
+   * decoder takes the first that matches. Rows with a mandatory prefix come
+   * first, then rows with a REX condition, then the rest, each in table order
+   * (so F3 90 is PAUSE before 90 is NOP before 90+r is XCHG).
+   */
+  readonly lists: readonly (readonly number[])[];
+}
+
+/** 64-bit mode. */
+const TABLES_64 = buildDispatch(MODES_64);
+/** Compatibility mode (the rows with MODES_COMPAT). */
+export const DISPATCH_COMPAT: DispatchTables = buildDispatch(MODES_COMPAT);
+
+/** Dense dispatch over (map << 8 | opcode) in 64-bit mode (see `DispatchTables.dispatch`). */
+export const DISPATCH: Int16Array = TABLES_64.dispatch;
+/** 1 where the slot's rows have a ModRM byte (64-bit mode). */
+export const SLOT_HAS_MODRM: Uint8Array = TABLES_64.hasModrm;
+/** Candidate rows of the conditional slots (64-bit mode). */
+export const DISPATCH_LISTS: readonly (readonly number[])[] = TABLES_64.lists;
 
 function isUnconditional(r: OpRow): boolean {
   return r.pfx === 'any' && r.digits === 0xff && r.rmByte < 0 && r.rex === 'any' && (r.modrm === 'none' || r.modrm === 'any');
 }
 
-function buildDispatch(): (readonly number[])[] {
+function buildDispatch(mode: number): DispatchTables {
+  const dispatch = new Int16Array(4 * 256).fill(DISPATCH_UD);
+  const hasModrm = new Uint8Array(4 * 256);
   const slots: number[][] = Array.from({ length: 4 * 256 }, () => []);
   OPTABLE.forEach((r, i) => {
     assert(BY_NAME.get(r.name) === i, `optable: duplicate row name ${r.name}`);
+    if ((r.modes & mode) === 0) return;
     for (let k = 0; k < (r.plusR ? 8 : 1); k++) slots[(r.map << 8) | (r.opcode + k)]?.push(i);
   });
   const lists: number[][] = [];
@@ -594,7 +650,7 @@ function buildDispatch(): (readonly number[])[] {
     if (rows.length === 0) return;
     const withModrm = rows.map((i) => OPTABLE[i]?.modrm !== 'none');
     assert(withModrm.every((m) => m === withModrm[0]), `optable: slot ${slot.toString(16)} mixes ModRM and no-ModRM rows`);
-    SLOT_HAS_MODRM[slot] = withModrm[0] ? 1 : 0;
+    hasModrm[slot] = withModrm[0] ? 1 : 0;
     const only = rows.length === 1 ? OPTABLE[rows[0] ?? -1] : undefined;
     const rank = (i: number): number => {
       const r = OPTABLE[i];
@@ -602,11 +658,11 @@ function buildDispatch(): (readonly number[])[] {
     };
     rows.sort((a, b) => rank(a) - rank(b) || a - b);
     if (only && isUnconditional(only)) {
-      DISPATCH[slot] = rows[0] ?? DISPATCH_UD;
+      dispatch[slot] = rows[0] ?? DISPATCH_UD;
     } else {
-      DISPATCH[slot] = -2 - lists.length;
+      dispatch[slot] = -2 - lists.length;
       lists.push(rows);
     }
   });
-  return lists;
+  return { dispatch, hasModrm, lists };
 }

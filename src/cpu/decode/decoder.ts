@@ -1,5 +1,6 @@
 /**
- * The x86-64 instruction decoder (64-bit mode only): bytes in, a filled
+ * The x86-64 instruction decoder (64-bit mode, and compatibility mode for
+ * the rows that allow it): bytes in, a filled
  * `DecodedInsn` out. Pure, no dependencies beyond the opcode table, no
  * allocation except the record's copy of its bytes.
  *
@@ -11,6 +12,13 @@
  *      mod, exact ModRM byte and REX.W/REX.B
  *   5. LOCK check, operand-register checks (Sreg, CRn)
  *   6. SIB and displacement (modrm.ts), then the immediate
+ *
+ * Compatibility mode (`bits` 32 or 16; SDM Vol. 1 §3.6, Vol. 2 §2.1, Vol. 3A
+ * §5.2.1): 40-4F are opcodes (INC/DEC), not REX; ES/CS/SS/DS overrides
+ * count; operand and address sizes default to `bits` and 66/67 toggle them
+ * (no 64-bit operands; d64/f64 forms follow the operand size); 32-bit
+ * ModRM has no RIP-relative form, 16-bit ModRM is its own table (modrm.ts);
+ * Jz is rel16 at operand size 16; only rows marked MODES_COMPAT match.
  *
  * Anything that does not match a row is #UD (`op = OP_UD`): kentry never
  * guesses. An instruction that would need a 16th byte is OP_TOO_LONG (#GP);
@@ -30,11 +38,14 @@ import {
   PFX_OPSIZE,
   PFX_REP,
   PFX_REPNE,
+  SEG_CS,
   SEG_DS,
+  SEG_ES,
   SEG_FS,
   SEG_GS,
+  SEG_SS,
 } from './insn.js';
-import { decodeMemOperand } from './modrm.js';
+import { decodeMemOperand, decodeMemOperand16 } from './modrm.js';
 import {
   PK_ADDRSIZE,
   PK_FS,
@@ -45,12 +56,13 @@ import {
   PK_REP,
   PK_REPNE,
   PK_REX,
+  PK_SEG_IGNORED,
   PREFIX_KIND,
   REX_B,
   REX_R,
   REX_W,
 } from './prefixes.js';
-import { DISPATCH, DISPATCH_LISTS, DISPATCH_UD, OPTABLE, SLOT_HAS_MODRM } from '../optable.js';
+import { DISPATCH, DISPATCH_COMPAT, DISPATCH_LISTS, DISPATCH_UD, OPTABLE, SLOT_HAS_MODRM } from '../optable.js';
 
 // --- per-row facts as small integers, worked out once from OPTABLE ---------
 
@@ -116,8 +128,10 @@ const VALID_CR = (1 << 0) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 8);
  * @param start   offset of the first byte
  * @param end     end of the valid bytes (exclusive); at most 15 are read
  * @param address linear address of the first byte, copied to `insn.address`
+ *                (in compatibility mode: its offset in CS, EIP)
+ * @param bits    64 (64-bit mode), or 32 / 16 (compatibility mode, CS.D = 1 / 0)
  */
-export function decodeInsn(insn: DecodedInsn, w: Uint8Array, start = 0, end = w.length, address = 0): DecodedInsn {
+export function decodeInsn(insn: DecodedInsn, w: Uint8Array, start = 0, end = w.length, address = 0, bits: 16 | 32 | 64 = 64): DecodedInsn {
   const hard = start + MAX_INSN_LENGTH;
   const lim = end < hard ? end : hard;
   // Why a read past `lim` fails: the 15-byte limit, or the window.
@@ -148,7 +162,7 @@ export function decodeInsn(insn: DecodedInsn, w: Uint8Array, start = 0, end = w.
     if (p >= lim) return fail(insn, w, start, p, short, pfx, rex);
     const b = w[p] ?? 0;
     const kind = PREFIX_KIND[b] ?? PK_NONE;
-    if (kind === PK_NONE) break;
+    if (kind === PK_NONE || (kind === PK_REX && bits !== 64)) break; // 40-4F: INC/DEC outside 64-bit mode
     p++;
     if (kind === PK_REX) {
       rex = b;
@@ -162,6 +176,7 @@ export function decodeInsn(insn: DecodedInsn, w: Uint8Array, start = 0, end = w.
     else if (kind === PK_ADDRSIZE) pfx |= PFX_ADDRSIZE;
     else if (kind === PK_FS) seg = SEG_FS;
     else if (kind === PK_GS) seg = SEG_GS;
+    else if (kind === PK_SEG_IGNORED && bits !== 64) seg = LEGACY_SEG[(b >> 3) & 3] ?? SEG_DS; // the last one wins
   }
 
   // 2. opcode
@@ -179,19 +194,20 @@ export function decodeInsn(insn: DecodedInsn, w: Uint8Array, start = 0, end = w.
   }
   const slot = (map << 8) | opc;
   insn.opcode = slot;
-  const d = DISPATCH[slot] ?? DISPATCH_UD;
+  const compat = bits !== 64;
+  const d = (compat ? DISPATCH_COMPAT.dispatch[slot] : DISPATCH[slot]) ?? DISPATCH_UD;
   if (d === DISPATCH_UD) return fail(insn, w, start, p, OP_UD, pfx, rex);
 
   // 3-4. ModRM and row selection
   let modrm = -1;
-  if (SLOT_HAS_MODRM[slot] === 1) {
+  if ((compat ? DISPATCH_COMPAT.hasModrm[slot] : SLOT_HAS_MODRM[slot]) === 1) {
     if (p >= lim) return fail(insn, w, start, p, short, pfx, rex);
     modrm = w[p++] ?? 0;
   }
   let row = d;
   if (d < 0) {
     row = -1;
-    const list = DISPATCH_LISTS[-2 - d] ?? [];
+    const list = (compat ? DISPATCH_COMPAT.lists[-2 - d] : DISPATCH_LISTS[-2 - d]) ?? [];
     const mp = pfx & PFX_REP ? MP_F3 : pfx & PFX_REPNE ? MP_F2 : pfx & PFX_OPSIZE ? MP_66 : MP_NONE;
     const mod = modrm >> 6;
     for (let k = 0; k < list.length; k++) {
@@ -236,7 +252,13 @@ export function decodeInsn(insn: DecodedInsn, w: Uint8Array, start = 0, end = w.
   const W = (rex & REX_W) !== 0;
   const o16 = (pfx & PFX_OPSIZE) !== 0;
   let opSize: number;
-  switch (ROW_SIZE[row]) {
+  if (compat) {
+    // 66 / 67 toggle the defaults of the code segment (SDM Vol. 1 §3.6 Table 3-3).
+    insn.addrSize = (bits === 16) !== addr32 ? 2 : 4;
+    const small = (bits === 16) !== o16;
+    const rule = ROW_SIZE[row];
+    opSize = rule === SZ.b ? 1 : rule === SZ.w ? 2 : rule === SZ.d || rule === SZ.y ? 4 : rule === SZ.q ? 8 : rule === SZ.x ? 16 : small ? 2 : 4;
+  } else switch (ROW_SIZE[row]) {
     case SZ.b: opSize = 1; break;
     case SZ.w: opSize = 2; break;
     case SZ.d: opSize = 4; break;
@@ -256,7 +278,7 @@ export function decodeInsn(insn: DecodedInsn, w: Uint8Array, start = 0, end = w.
   // 6. memory operand, immediate
   insn.segment = seg >= 0 ? seg : SEG_DS;
   if (memForm) {
-    p = decodeMemOperand(insn, w, p, lim, modrm, rex);
+    p = insn.addrSize === 2 ? decodeMemOperand16(insn, w, p, lim, modrm) : decodeMemOperand(insn, w, p, lim, modrm, rex, compat);
     if (p < 0) return fail(insn, w, start, lim, short, pfx, rex);
     if (seg >= 0) insn.segment = seg;
   }
@@ -267,8 +289,8 @@ export function decodeInsn(insn: DecodedInsn, w: Uint8Array, start = 0, end = w.
       : immKind === IM.IwIb ? 3
       : immKind === IM.Iz ? (opSize === 2 ? 2 : 4)
       : immKind === IM.Iv ? opSize
-      : immKind === IM.moffs ? (addr32 ? 4 : 8)
-      : 4; // Jz
+      : immKind === IM.moffs ? insn.addrSize
+      : opSize === 2 ? 2 : 4; // Jz: rel16 only at operand size 16 (compatibility mode; f64 is 8 in 64-bit mode)
     if (p + n > lim) return fail(insn, w, start, lim, short, pfx, rex);
     const lo = n === 1 ? (w[p] ?? 0) : n === 2 || n === 3 ? (w[p] ?? 0) | ((w[p + 1] ?? 0) << 8)
       : (w[p] ?? 0) | ((w[p + 1] ?? 0) << 8) | ((w[p + 2] ?? 0) << 16) | ((w[p + 3] ?? 0) << 24);
@@ -280,7 +302,7 @@ export function decodeInsn(insn: DecodedInsn, w: Uint8Array, start = 0, end = w.
       case IM.IwIb: insn.immLo = lo; insn.imm2 = w[p - 1] ?? 0; break;
       case IM.Ibs: setSigned(insn, (lo << 24) >> 24, opSize); break;
       case IM.Jb: setSigned(insn, (lo << 24) >> 24, 8); break;
-      case IM.Jz: setSigned(insn, lo | 0, 8); break;
+      case IM.Jz: setSigned(insn, n === 2 ? (lo << 16) >> 16 : lo | 0, 8); break;
       case IM.Iz: setSigned(insn, opSize === 2 ? lo : lo | 0, opSize); break;
       case IM.Iv: insn.immLo = lo >>> 0; insn.immHi = hi >>> 0; break;
       default: // moffs: an absolute address, zero-extended with 67
@@ -299,6 +321,9 @@ export function decodeInsn(insn: DecodedInsn, w: Uint8Array, start = 0, end = w.
   insn.mnemonic = ROW_MNEMONIC[row * 3 + (opSize === 2 ? 0 : opSize === 4 ? 1 : 2)] ?? '(bad)';
   return insn;
 }
+
+/** Segment of the ES/CS/SS/DS override prefixes 26/2E/36/3E, by bits 4:3 of the byte. */
+const LEGACY_SEG = [SEG_ES, SEG_CS, SEG_SS, SEG_DS] as const;
 
 /** Stores a signed 32-bit value extended to `size` bytes as unsigned halves. */
 function setSigned(insn: DecodedInsn, v: number, size: number): void {

@@ -27,7 +27,7 @@ import { REX_B, REX_X } from './prefixes.js';
  * default segment. Returns the position after the displacement, or -1 when
  * the bytes run past `lim`.
  */
-export function decodeMemOperand(insn: DecodedInsn, w: Uint8Array, p: number, lim: number, modrm: number, rex: number): number {
+export function decodeMemOperand(insn: DecodedInsn, w: Uint8Array, p: number, lim: number, modrm: number, rex: number, compat = false): number {
   const mod = modrm >> 6;
   const rm = modrm & 7;
   let base: number;
@@ -48,7 +48,8 @@ export function decodeMemOperand(insn: DecodedInsn, w: Uint8Array, p: number, li
       base = b | (rex & REX_B ? 8 : 0);
     }
   } else if (rm === 5 && mod === 0) {
-    base = BASE_RIP;
+    // RIP-relative in 64-bit mode; a plain disp32 in 32-bit addressing outside it (SDM Vol. 2 Table 2-2 note 1).
+    base = compat ? NO_REG : BASE_RIP;
     dispBytes = 4;
   } else {
     base = rm | (rex & REX_B ? 8 : 0);
@@ -71,3 +72,45 @@ export function decodeMemOperand(insn: DecodedInsn, w: Uint8Array, p: number, li
   insn.segment = base === 4 || base === 5 ? SEG_SS : SEG_DS;
   return p;
 }
+
+/**
+ * 16-bit addressing (SDM Vol. 2 Table 2-1), compatibility mode with an
+ * address size of 16: rm 0..7 = BX+SI, BX+DI, BP+SI, BP+DI, SI, DI, BP
+ * (disp16 alone when mod = 0), BX; mod 1 / 2 add disp8 / disp16. BP-based
+ * forms default to SS. The displacement is stored sign-extended; the
+ * effective address wraps at 16 bits.
+ */
+export function decodeMemOperand16(insn: DecodedInsn, w: Uint8Array, p: number, lim: number, modrm: number): number {
+  const mod = modrm >> 6;
+  const rm = modrm & 7;
+  let dispBytes = mod === 1 ? 1 : mod === 2 ? 2 : 0;
+  let base = BASE16[rm] ?? NO_REG;
+  const index = INDEX16[rm] ?? NO_REG;
+  if (mod === 0 && rm === 6) {
+    base = NO_REG;
+    dispBytes = 2;
+  }
+  let disp = 0;
+  if (dispBytes === 1) {
+    if (p >= lim) return -1;
+    disp = ((w[p++] ?? 0) << 24) >> 24;
+  } else if (dispBytes === 2) {
+    if (p + 2 > lim) return -1;
+    disp = (((w[p] ?? 0) | ((w[p + 1] ?? 0) << 8)) << 16) >> 16;
+    p += 2;
+  }
+  insn.base = base;
+  insn.index = index;
+  insn.scale = 1;
+  insn.disp = disp;
+  insn.dispHi = disp < 0 ? -1 : 0;
+  insn.segment = base === 5 ? SEG_SS : SEG_DS;
+  return p;
+}
+
+const BX = 3;
+const BP = 5;
+const SI = 6;
+const DI = 7;
+const BASE16 = [BX, BX, BP, BP, SI, DI, BP, BX] as const;
+const INDEX16 = [SI, DI, SI, DI, NO_REG, NO_REG, NO_REG, NO_REG] as const;

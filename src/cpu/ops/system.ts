@@ -7,11 +7,11 @@
  * the CPU as it was.
  */
 import {
-  RAX, RCX, RDX, RSP, VEC_GP, VEC_NP, VEC_SS, isCanonical, linearOf, type CpuCore,
+  FLAT_DATA_ATTR, RAX, RCX, RDX, RSP, VEC_GP, VEC_NP, VEC_SS, isCanonical, linearOf, type CpuCore,
 } from '../core.js';
 import { cpuid } from '../cpuid.js';
-import { descriptorAt } from '../descriptor.js';
-import type { DecodedInsn } from '../decode/insn.js';
+import { type Descriptor, descBase, descLimit, descriptorAt } from '../descriptor.js';
+import { SEG_SS, type DecodedInsn } from '../decode/insn.js';
 import type { Cpu } from '../exec.js';
 import { CpuFault, SoftwareInterrupt } from '../faults.js';
 import { AC, IF, IOPL, NT, RF, RFLAGS_FIXED, TF, VIF, VIP, VM } from '../flags.js';
@@ -60,6 +60,7 @@ export function opSyscall(cpu: Cpu): void {
   const sel = cpu.starHi & 0xffff;
   cpu.setCs(sel & 0xfffc);
   cpu.ss = (sel + 8) & 0xffff;
+  cpu.setSegmentCache(SEG_SS, 0, 0xffff_ffff, FLAT_DATA_ATTR); // fixed flat SS, DPL 0 (SDM "SYSCALL" Operation)
   cpu.updateDataMode();
   cpu.nextRip = cpu.lstar;
   stepOnResultingTf(cpu);
@@ -97,6 +98,7 @@ export function opSysret(cpu: Cpu, insn: DecodedInsn): void {
   cpu.flags.set((cpu.lo[11]! & 0x3c7fd7) | RFLAGS_FIXED);
   cpu.setCs(((sel + 16) | 3) & 0xffff);
   cpu.ss = ((sel + 8) | 3) & 0xffff;
+  cpu.setSegmentCache(SEG_SS, 0, 0xffff_ffff, FLAT_DATA_ATTR | (3 << 13)); // flat, B = 1, DPL 3 (SDM "SYSRET")
   cpu.updateDataMode();
   cpu.nextRip = target;
   stepOnResultingTf(cpu);
@@ -105,29 +107,45 @@ export function opSysret(cpu: Cpu, insn: DecodedInsn): void {
 // ---------------------------------------------------------------------------
 // IRET (SDM Vol. 2A "IRET/IRETD/IRETQ", IA-32e mode)
 
-interface Descriptor {
-  readonly hi: number;
-  readonly dpl: number;
-}
-
-/** The GDT or LDT descriptor of `selector` (high dword), or a #GP(selector) fault beyond the table limit. */
+/** The GDT or LDT descriptor of `selector`, or a #GP(selector) fault beyond the table limit. */
 function descriptor(cpu: CpuCore, selector: number): Descriptor {
   const d = descriptorAt(cpu, selector);
-  if (d === null) gp(selector & ~3);
-  return { hi: d.hi, dpl: (d.hi >>> 13) & 3 };
+  if (d === null) gp(selector & 0xfffc);
+  return d;
 }
 
 const DESC_PRESENT = 1 << 15;
 const DESC_S = 1 << 12;
 const DESC_CODE = 1 << 11;
+const DESC_CONFORMING = 1 << 10;
 const DESC_WRITABLE = 1 << 9;
 const DESC_L = 1 << 21;
+const DESC_DB = 1 << 22;
 
 /**
- * IRETQ pops RIP, CS, RFLAGS, RSP and SS (always all five in 64-bit mode),
- * checks CS (and SS when returning to CPL 3), applies the RFLAGS rules of
- * the old CPL (IOPL, VIF and VIP only at CPL 0, IF only if CPL <= IOPL) and
- * unblocks NMIs. Returning to 32-bit code (L = 0) is not modelled: #GP(CS).
+ * IRETQ (and IRETD) in IA-32e mode pops RIP, CS, RFLAGS, RSP and SS (all
+ * five, in 64-bit mode), checks CS and SS, applies the RFLAGS rules of the
+ * old CPL (IOPL, VIF and VIP only at CPL 0, IF only if CPL <= IOPL) and
+ * unblocks NMIs. The checks come before any change, in the SDM's order
+ * (Vol. 2A "IRET/IRETD/IRETQ" Operation, IA-32e mode):
+ *
+ *   CS null #GP(0); RPL < CPL, beyond the table, not code, non-conforming
+ *   with DPL != RPL, conforming with DPL > RPL, L = D = 1: #GP(CS);
+ *   not present: #NP(CS).
+ *   RIP: non-canonical for 64-bit code, beyond CS.limit for compatibility
+ *   mode: #GP(0).
+ *   SS null: #GP(0) when returning to CPL 3 or to compatibility mode; else
+ *   RPL != CS.RPL, beyond the table, not writable data, DPL != CS.RPL:
+ *   #GP(SS); not present: #SS(SS).
+ *
+ * CS's descriptor decides the mode (`loadCs`: L = 0 is compatibility mode,
+ * D its default size). Returning to compatibility mode with a 16-bit stack
+ * segment (SS.B = 0) loads only RSP[15:0]: bits 63:16 keep the value RSP
+ * had before the IRET — the kernel stack address that Linux's espfix64
+ * arranges to match the user's ESP[31:16]. (The selftest sigreturn.c notes
+ * that on Intel hardware bits 63:32 are zeroed instead; it accepts either.)
+ * A fault is an ordinary #GP/#NP/#SS of the IRET instruction, in the mode
+ * it runs in, for the kernel's fixup.
  */
 export function opIret(cpu: Cpu, insn: DecodedInsn): void {
   // "IRET unblocks NMIs even if the instruction faults" (SDM Vol. 3A §6.7.1) — any fault,
@@ -152,21 +170,28 @@ export function opIret(cpu: Cpu, insn: DecodedInsn): void {
 
   const oldCpl = cpu.cpl;
   const rpl = cs & 3;
-  if ((cs & ~3) === 0) gp();
-  if (rpl < oldCpl) gp(cs & ~3);
+  const csCode = cs & 0xfffc;
+  if (csCode === 0) gp();
+  if (rpl < oldCpl) gp(csCode);
   const csd = descriptor(cpu, cs);
-  if ((csd.hi & (DESC_S | DESC_CODE)) !== (DESC_S | DESC_CODE)) gp(cs & ~3);
-  if (csd.dpl !== rpl) gp(cs & ~3);
-  if ((csd.hi & DESC_PRESENT) === 0) throw new CpuFault(VEC_NP, cs & ~3, '#NP(CS)');
-  if ((csd.hi & DESC_L) === 0) gp(cs & ~3); // compatibility mode: not modelled
-  if (!isCanonical(ripHi)) gp();
-  if ((ss & ~3) === 0) {
-    if (rpl === 3) gp();
+  const csDpl = (csd.hi >>> 13) & 3;
+  if ((csd.hi & (DESC_S | DESC_CODE)) !== (DESC_S | DESC_CODE)) gp(csCode);
+  if ((csd.hi & DESC_CONFORMING) !== 0 ? csDpl > rpl : csDpl !== rpl) gp(csCode);
+  // "The CS.L = 1 and CS.D = 1 combination is reserved" (SDM Vol. 3A §5.2.1).
+  if ((csd.hi & (DESC_L | DESC_DB)) === (DESC_L | DESC_DB)) gp(csCode);
+  if ((csd.hi & DESC_PRESENT) === 0) throw new CpuFault(VEC_NP, csCode, '#NP(CS)');
+  const longMode = (csd.hi & DESC_L) !== 0;
+  const csLimit = descLimit(csd);
+  if (longMode ? !isCanonical(ripHi) : ripHi !== 0 || ripLo >>> 0 > csLimit) gp();
+  let ssd: Descriptor | null = null;
+  if ((ss & 0xfffc) === 0) {
+    if (rpl === 3 || !longMode) gp();
   } else {
-    if ((ss & 3) !== rpl) gp(ss & ~3);
-    const ssd = descriptor(cpu, ss);
-    if ((ssd.hi & (DESC_S | DESC_CODE | DESC_WRITABLE)) !== (DESC_S | DESC_WRITABLE) || ssd.dpl !== rpl) gp(ss & ~3);
-    if ((ssd.hi & DESC_PRESENT) === 0) throw new CpuFault(VEC_SS, ss & ~3, '#SS(SS)');
+    const ssCode = ss & 0xfffc;
+    if ((ss & 3) !== rpl) gp(ssCode);
+    ssd = descriptor(cpu, ss);
+    if ((ssd.hi & (DESC_S | DESC_CODE | DESC_WRITABLE)) !== (DESC_S | DESC_WRITABLE) || ((ssd.hi >>> 13) & 3) !== rpl) gp(ssCode);
+    if ((ssd.hi & DESC_PRESENT) === 0) throw new CpuFault(VEC_SS, ssCode, '#SS(SS)');
   }
 
   // RFLAGS: VM never set by IRET to 64-bit code; IOPL, VIF and VIP only at CPL 0 ("IF CPL = 0
@@ -177,10 +202,17 @@ export function opIret(cpu: Cpu, insn: DecodedInsn): void {
   if (oldCpl > ((old & IOPL) >>> 12)) keep |= IF;
   const flags = (old & keep) | (newFlags & ~keep & 0x3f_7fd5);
   cpu.flags.set(flags);
-  cpu.setCs(cs);
+  cpu.loadCs(cs, descBase(csd), csLimit, csd.hi);
   cpu.ss = ss;
-  cpu.lo[RSP] = rspLo;
-  cpu.hi[RSP] = rspHi;
+  if (ssd === null) cpu.setSegmentCache(SEG_SS, 0, 0, 0);
+  else cpu.setSegmentCache(SEG_SS, descBase(ssd), descLimit(ssd), ssd.hi);
+  if (!longMode && ssd !== null && (ssd.hi & DESC_DB) === 0) {
+    // 16-bit stack segment: only SP is loaded; RSP[63:16] stay as they were before the IRET.
+    cpu.lo[RSP] = (cpu.lo[RSP]! & ~0xffff) | (rspLo & 0xffff);
+  } else {
+    cpu.lo[RSP] = rspLo;
+    cpu.hi[RSP] = rspHi;
+  }
   cpu.updateDataMode();
   cpu.nextRip = linearOf(ripHi, ripLo);
   // An IRET that loads RF = 1 keeps it for the next instruction (SDM Vol. 3A §18.3.1.1).
