@@ -104,8 +104,8 @@ export function opFnstsw(cpu: Cpu, insn: DecodedInsn): void {
 
 /**
  * WAIT/FWAIT (9B): #NM only when CR0.MP and CR0.TS are both set; then a
- * pending unmasked x87 exception (FSW.ES, which only FXRSTOR/XRSTOR can set
- * here) is delivered as #MF (CR0.NE = 1 assumed: Linux always sets it).
+ * pending unmasked x87 exception (FSW.ES) is delivered as #MF (CR0.NE = 1
+ * assumed: Linux always sets it).
  */
 export function opWait(cpu: Cpu): void {
   const cr0 = cpu.mmu.cr0;
@@ -293,14 +293,14 @@ export function fullTagWord(cpu: CpuCore): number {
 /**
  * FNSTENV m14/28byte (D9 /6): the environment (64-bit mode: the 28-byte
  * protected-mode layout, 32-bit fields; with 66 the 14-byte one), then all
- * exceptions masked. FIP, FCS, FOP, FDP, FDS are stored as 0 (not
- * modelled).
+ * exceptions masked (SDM Vol. 1 Figures 8-9, 8-10). FIP, FCS, FOP, FDP and
+ * FDS are not modelled and stored as 0.
  *
- *   28-byte: 0 FCW  4 FSW  8 FTW  12 FIP  16 FCS | FOP << 16  20 FDP  24 FDS (upper halves 0... see below)
+ *   28-byte: 0 FCW  4 FSW  8 FTW  12 FIP  16 FCS | FOP << 16  20 FDP  24 FDS
  *   14-byte: 0 FCW  2 FSW  4 FTW   6 FIP   8 FCS  10 FDP  12 FDS
  *
- * The upper 16 bits of the 32-bit FCW, FSW, FTW, FDS slots are written as
- * the host writes them (0xffff; checked against the AMD host).
+ * The upper 16 bits of the 32-bit FCW, FSW, FTW and FDS slots are written
+ * as 0xffff, as the (AMD) host does.
  */
 export function opFnstenv(cpu: Cpu, insn: DecodedInsn): void {
   requireX87(cpu);
