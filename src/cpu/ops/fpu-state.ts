@@ -16,9 +16,9 @@
  * 416  reserved (416..463); 464..511 available to software — never written
  *
  * No x87 instruction that records FIP/FDP/FOP is modelled, so those fields
- * are written as 0 (and ignored on restore). ST0-7 are not computed with,
- * but what FXRSTOR/XRSTOR loads is kept and saved again (x87.ts
- * `x87Registers`); their reserved bytes 10..15 are written as 0. Loading
+ * are written as 0 (and ignored on restore). ST0-7 are kept in stack order
+ * (x87.ts `x87Registers`), as the image stores them; their reserved bytes
+ * 10..15 are written as 0. Loading
  * FSW recomputes its ES and B bits from the flags and FCW's masks.
  *
  * XSAVE area, standard format (SDM Vol. 1 §13.4): legacy region 0..511,
