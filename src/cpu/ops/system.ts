@@ -142,8 +142,11 @@ const DESC_DB = 1 << 22;
  * D its default size). Returning to compatibility mode with a 16-bit stack
  * segment (SS.B = 0) loads only RSP[15:0]: bits 63:16 keep the value RSP
  * had before the IRET — the kernel stack address that Linux's espfix64
- * arranges to match the user's ESP[31:16]. (The selftest sigreturn.c notes
- * that on Intel hardware bits 63:32 are zeroed instead; it accepts either.)
+ * arranges to match the user's ESP[31:16] (AMD behaviour, and this host's;
+ * sigreturn.c notes that Intel zeroes bits 63:32 instead and accepts
+ * either). With a 32-bit stack segment, RSP gets ESP zero-extended: the
+ * SDM leaves RSP[63:32] of compatibility mode undefined, and the host CPU
+ * (native run of sigreturn.c) loses them this way.
  * A fault is an ordinary #GP/#NP/#SS of the IRET instruction, in the mode
  * it runs in, for the kernel's fixup.
  */
@@ -209,6 +212,10 @@ export function opIret(cpu: Cpu, insn: DecodedInsn): void {
   if (!longMode && ssd !== null && (ssd.hi & DESC_DB) === 0) {
     // 16-bit stack segment: only SP is loaded; RSP[63:16] stay as they were before the IRET.
     cpu.lo[RSP] = (cpu.lo[RSP]! & ~0xffff) | (rspLo & 0xffff);
+  } else if (!longMode) {
+    // 32-bit stack segment: ESP, zero-extended (the host's native sigreturn run: 8badf00d5aadc0de -> 5aadc0de).
+    cpu.lo[RSP] = rspLo;
+    cpu.hi[RSP] = 0;
   } else {
     cpu.lo[RSP] = rspLo;
     cpu.hi[RSP] = rspHi;
