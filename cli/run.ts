@@ -4,8 +4,11 @@
  * through; the exit status is the program's (128 + signal when a signal
  * killed it, as a shell reports it).
  */
-import { readFileSync, writeSync } from 'node:fs';
+import { readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { RSP } from '../src/cpu/core.js';
+import { enableCoreDump, type CoreDumpHandle } from '../src/kernel/coredump/coredump.js';
+import type { LinuxProcess } from '../src/kernel/syscalls/process.js';
 import { signalName } from '../src/abi/signal-numbers.js';
 import { decodeInsn } from '../src/cpu/decode/decoder.js';
 import { formatInsn } from '../src/cpu/decode/format.js';
@@ -33,6 +36,37 @@ export interface RunOptions {
   readonly trace?: EntryTraceSink;
   /** Receives every retired instruction and every entry into kernel C (--trace insn). */
   readonly insnTrace?: InsnTraceSink;
+  /**
+   * Core dumps: 'rlimit' (default) as the kernel does with core_pattern
+   * "core" — a file `core` in the current directory once the program raised
+   * RLIMIT_CORE (its default is 0); a path: always, to that file (--core
+   * FILE); 'none': never (--no-core).
+   */
+  readonly core?: 'rlimit' | 'none' | { readonly path: string };
+}
+
+/** Registers the program's core dump as `policy` says (null: none). */
+function coreDump(k: Kernel, proc: LinuxProcess, policy: RunOptions['core']): CoreDumpHandle | null {
+  if (policy === 'none') return null;
+  const path = policy === undefined || policy === 'rlimit' ? 'core' : policy.path;
+  const write = (bytes: Uint8Array): string => {
+    try {
+      writeFileSync(path, bytes);
+    } catch (e) {
+      throw new Error(`cannot write '${path}': ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+    return path;
+  };
+  const limit = policy === undefined || policy === 'rlimit' ? 'rlimit' : 'unlimited';
+  return enableCoreDump({ platform: k.platform, proc, limit, write }, k.platform.cpu.reg64(RSP));
+}
+
+/** The end of the `kentry:` line for a core-dumping signal: what became of the core. */
+function coreNote(core: CoreDumpHandle | null): string {
+  const r = core?.result;
+  if (!r) return ', core not written';
+  if (r.kind === 'not-written') return `, core not written (${r.reason})`;
+  return `, core dumped to ${r.where}${r.truncatedFrom !== null ? ` (cut at RLIMIT_CORE: ${r.size} of ${r.truncatedFrom} bytes)` : ''}`;
 }
 
 /**
@@ -123,9 +157,10 @@ export function runProgram(design: Design, path: string, args: readonly string[]
   if (o.trace) k.setTrace(o.trace);
   if (o.insnTrace) attachInsnTrace(k, o.insnTrace);
   const env = Object.entries(process.env).map(([key, v]) => `${key}=${v ?? ''}`);
-  const { task } = startProgram(k, k.allocPid(), file, {
+  const { task, process: proc } = startProgram(k, k.allocPid(), file, {
     argv: [path, ...args], envp: env, execfn: path, exePath: resolve(path), console: new NodeConsole(),
   });
+  const core = coreDump(k, proc, o.core);
   const end = k.platform.cpu.instructions + maxInsns;
   while (k.platform.cpu.instructions < end) {
     const r = k.run(Math.min(1_000_000, end - k.platform.cpu.instructions));
@@ -138,6 +173,6 @@ export function runProgram(design: Design, path: string, args: readonly string[]
   const addr = exit.addr ? ` at 0x${exit.addr.toString(16)}` : '';
   return {
     status: 128 + exit.signal,
-    message: `kentry: ${path}: killed by ${signalName(exit.signal)} (si_code ${exit.code}${addr})${exit.coreDumped ? ', core not written' : ''}`,
+    message: `kentry: ${path}: killed by ${signalName(exit.signal)} (si_code ${exit.code}${addr})${exit.coreDumped ? coreNote(core) : ''}`,
   };
 }

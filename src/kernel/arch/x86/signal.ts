@@ -14,6 +14,7 @@ import {
   CORE_DUMPING, IGNORED_BY_DEFAULT, SA_NODEFER, SA_RESETHAND, SA_RESTART, SIGKILL, SIGSEGV, SI_KERNEL, SS_AUTODISARM,
 } from '../../../abi/signal-numbers.js';
 import { _TIF_NOTIFY_SIGNAL, _TIF_SIGPENDING, type MaySleep } from '../../generic/index.js';
+import { vfsCoredump } from './regset-coredump.js';
 import type { EntryTraceSink } from './entry-trace.js';
 import { fpuClearUserStates } from './fpu-signal.js';
 import type { NativeRuntime } from './native.js';
@@ -159,6 +160,7 @@ function* getSignal(env: SignalEnv, task: Task): MaySleep<{ sig: PendingSignal; 
     const action = handler === SIG_IGN || IGNORED_BY_DEFAULT.has(s.sig) ? 'ignore' : CORE_DUMPING.has(s.sig) ? 'core' : 'terminate';
     env.trace?.({ kind: 'signal', pid: task.pid, signal: s.sig, code: s.code, addr: s.addr, action });
     if (action === 'ignore') continue;
+    if (action === 'core') vfsCoredump(task, s); // get_signal → vfs_coredump, before do_group_exit
     yield* doGroupExit(env.sched, task, {
       kind: 'killed', signal: s.sig, coreDumped: CORE_DUMPING.has(s.sig), code: s.code, addr: s.addr,
     }, env.onExit);
