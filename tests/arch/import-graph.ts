@@ -46,7 +46,7 @@ export function layerOf(path: string): string {
 
 /**
  * Which layers each layer may import (itself included). Lowest first:
- * lib < trace, abi, elf, asm < cpu, design < kernel/generic < kernel/arch < kernel < src/index.ts < cli, web.
+ * lib < trace, abi, elf, asm < cpu, design, bpf < kernel/generic < kernel/arch < kernel < src/index.ts < cli, web.
  * `cpu` knows nothing about Linux: not abi, not design, not kernel.
  */
 export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
@@ -58,13 +58,15 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   asm: ['lib', 'asm'],
   cpu: ['lib', 'trace', 'cpu'],
   design: ['lib', 'abi', 'design'],
+  /** eBPF: the ISA, verifier, maps and loaders; pt_regs layouts come from abi. */
+  bpf: ['lib', 'abi', 'elf', 'bpf'],
   'kernel/generic': ['lib', 'trace', 'abi', 'elf', 'cpu', 'design', 'kernel/generic'],
-  'kernel/arch': ['lib', 'trace', 'abi', 'elf', 'asm', 'cpu', 'design', 'kernel/generic', 'kernel/arch'],
-  kernel: ['lib', 'trace', 'abi', 'elf', 'asm', 'cpu', 'design', 'kernel/generic', 'kernel/arch', 'kernel'],
+  'kernel/arch': ['lib', 'trace', 'abi', 'elf', 'asm', 'cpu', 'design', 'bpf', 'kernel/generic', 'kernel/arch'],
+  kernel: ['lib', 'trace', 'abi', 'elf', 'asm', 'cpu', 'design', 'bpf', 'kernel/generic', 'kernel/arch', 'kernel'],
 };
 
 /** Layers that may use Node built-ins and npm packages. */
-const HOST_LAYERS = new Set(['cli', 'bench', 'tests', 'tools']);
+const HOST_LAYERS = new Set(['cli', 'bench', 'selftests', 'tests', 'tools']);
 
 const NODE_BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
