@@ -62,17 +62,17 @@ function num(line: Line, s: string | undefined): bigint {
 }
 
 function reg(line: Line, s: string | undefined): number {
-  const m = /^r([0-9]|10)$/.exec(s ?? '');
+  const m = /^%?r([0-9]|10)$/.exec(s ?? '');
   if (!m) fail(line, `expected a register r0..r10, got '${s ?? ''}'`);
   return Number(m[1]);
 }
 
 function isReg(s: string | undefined): boolean {
-  return /^r([0-9]|10)$/.test(s ?? '');
+  return /^%?r([0-9]|10)$/.test(s ?? '');
 }
 
 function memOperand(line: Line, s: string | undefined): [number, number] {
-  const m = /^\[(r[0-9]+)\s*(?:([+-])\s*(0x[0-9a-f]+|[0-9]+))?\]$/i.exec(s ?? '');
+  const m = /^\[(%?r[0-9]+)\s*(?:([+-])\s*(0x[0-9a-f]+|[0-9]+))?\]$/i.exec(s ?? '');
   if (!m) fail(line, `expected [rN+off], got '${s ?? ''}'`);
   const off = m[3] === undefined ? 0 : Number(m[3]) * (m[2] === '-' ? -1 : 1);
   return [reg(line, m[1]), off];

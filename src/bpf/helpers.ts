@@ -132,9 +132,10 @@ export const HELPERS: readonly HelperProto[] = [
   },
   {
     // bpf_trace_printk(fmt, fmt_size, ...): returns the bytes written or -EINVAL.
+    // The proto types only fmt and fmt_size; r3..r5 are not checked (ARG_DONTCARE).
     id: BPF_FUNC_trace_printk,
     name: 'bpf_trace_printk',
-    args: ['ptr_to_mem_rdonly', 'const_size', 'anything', 'anything', 'anything'],
+    args: ['ptr_to_mem_rdonly', 'const_size'],
     ret: 'integer',
     call: (c) => {
       const fmt = bytesAt(c, c.args[0], Number(c.args[1]));

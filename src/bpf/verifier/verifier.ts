@@ -63,6 +63,12 @@ function markPtrOrNull(s: VerifierState, id: number, isNull: boolean): void {
 
 export function verifyProgram(prog: BpfProgram, opts: VerifyOptions): VerifyResult {
   const insns = prog.insns;
+  // check_subprogs() finds BPF-to-BPF calls before the CFG walk; subprograms are not modelled.
+  insns.forEach((i, pc) => {
+    if (bpfClass(i.opcode) === BPF_JMP && bpfOp(i.opcode) === BPF_CALL && i.src !== 0 && !isLdImm64(insns[pc - 1])) {
+      throw new BpfVerifyError('calls to BPF functions and kfuncs are not modelled (helpers only)', pc);
+    }
+  });
   checkCfg(insns);
   for (let pc = 0; pc < insns.length; pc++) {
     const err = checkEncoding(insns[pc]!, insns[pc + 1]);
