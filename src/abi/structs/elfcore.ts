@@ -30,6 +30,16 @@ export const NT_AUXV = 6;
 export const NT_SIGINFO = 0x5349_4749;
 export const NT_FILE = 0x4649_4c45;
 export const NT_X86_XSTATE = 0x202;
+/** NT_X86_XSAVE_LAYOUT: where each extended XSAVE component sits (Linux 6.11+). */
+export const NT_X86_XSAVE_LAYOUT = 0x205;
+
+/** struct x86_xfeat_component (arch/x86/include/uapi/asm/elf.h): one NT_X86_XSAVE_LAYOUT entry. */
+export const x86XfeatComponent = struct('x86_xfeat_component', [
+  member('type', u32),
+  member('size', u32),
+  member('offset', u32),
+  member('flags', u32),
+]);
 
 /** ELF_PRARGSZ: bytes of the command line kept in pr_psargs. */
 export const ELF_PRARGSZ = 80;

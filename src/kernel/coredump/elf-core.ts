@@ -11,6 +11,8 @@
  *     CORE  NT_FILE        when a file is mapped
  *     CORE  NT_PRFPREG     then the thread's other regsets in regset order:
  *     LINUX NT_X86_XSTATE    xfpregs_get, xstateregs_get (IOPERM and SSP are inactive)
+ *     LINUX NT_X86_XSAVE_LAYOUT  elf_coredump_extra_notes_write: offset and size of
+ *                          each extended component (here PKRU only)
  *   padding to ELF_EXEC_PAGESIZE, then each VMA's dumped bytes (vma-dump.ts)
  *
  * Every piece is one dump_emit; `pieces` gives their end offsets so a
@@ -19,12 +21,16 @@
  *
  * @kernel fs/binfmt_elf.c elf_core_dump, fill_elf_header, fill_elf_note_phdr, fill_note_info, fill_thread_core_info, write_note_info
  * @kernel arch/x86/kernel/ptrace.c x86_64_regsets (GENERAL, FP, IOPERM, XSTATE, SSP)
+ * @kernel arch/x86/kernel/fpu/xstate.c elf_coredump_extra_notes_write, dump_xsave_layout_desc
  */
 import { layoutOf } from '../../abi/layout.js';
 import { elf64Ehdr, elf64Phdr } from '../../abi/structs/elf64.js';
 import {
-  NT_AUXV, NT_FILE, NT_PRFPREG, NT_PRPSINFO, NT_PRSTATUS, NT_SIGINFO, NT_X86_XSTATE,
+  NT_AUXV, NT_FILE, NT_PRFPREG, NT_PRPSINFO, NT_PRSTATUS, NT_SIGINFO, NT_X86_XSAVE_LAYOUT, NT_X86_XSTATE, x86XfeatComponent,
 } from '../../abi/structs/elfcore.js';
+import { XSAVE_PKRU_OFFSET, XSAVE_PKRU_SIZE } from '../../cpu/cpuid.js';
+import { XFEATURE_PKRU } from '../../cpu/ops/fpu-state.js';
+import { BufferStore } from '../../lib/bytes.js';
 import { StructView } from '../../abi/view.js';
 import { EM_X86_64, ET_CORE, PF_R, PF_W, PF_X, PT_LOAD, PT_NOTE } from '../../elf/constants.js';
 import { genregsGet } from '../arch/x86/regset.js';
@@ -69,7 +75,27 @@ function noteList(s: DumpSubject, target: RegsetTarget, sig: PendingSignal, vmas
     ...(files ? [{ name: 'CORE', type: NT_FILE, data: files } as const] : []),
     { name: 'CORE', type: NT_PRFPREG, data: fp },
     { name: 'LINUX', type: NT_X86_XSTATE, data: xstate },
+    { name: 'LINUX', type: NT_X86_XSAVE_LAYOUT, data: xsaveLayout(target.platform.cpu.xcr0) },
   ];
+}
+
+/**
+ * dump_xsave_layout_desc: {type, size, offset, flags} of each user feature
+ * from FIRST_EXTENDED_XFEATURE (2) on, at its standard-format offset. The
+ * model's XSAVE has one extended component, PKRU (cpuid.ts).
+ */
+function xsaveLayout(xcr0: number): Uint8Array {
+  const parts: (readonly [number, number, number])[] = [];
+  if ((xcr0 & XFEATURE_PKRU) !== 0) parts.push([9, XSAVE_PKRU_SIZE, XSAVE_PKRU_OFFSET]);
+  const size = layoutOf(x86XfeatComponent).size;
+  const out = new Uint8Array(parts.length * size);
+  parts.forEach(([type, bytes, offset], i) => {
+    const v = new StructView(layoutOf(x86XfeatComponent), new BufferStore(out), i * size);
+    v.set('type', type);
+    v.set('size', bytes);
+    v.set('offset', offset);
+  });
+  return out;
 }
 
 function ehdrBytes(phnum: number): Uint8Array {

@@ -23,6 +23,9 @@ import { EIO } from '../../../abi/errno.js';
 import { layoutOf } from '../../../abi/layout.js';
 import { userRegsStruct } from '../../../abi/structs/user-regs.js';
 import { field } from '../../../abi/view.js';
+import { linearStore } from '../../../cpu/linear-store.js';
+import { MODE_SUPERVISOR } from '../../../cpu/mmu.js';
+import { readLE, writeLE } from '../../../lib/bytes.js';
 import { TASK_SIZE_MAX } from './memory-map.js';
 import {
   basesWriteTask, fsbaseReadTask, gsbaseReadTask, setThreadSelector, taskPtRegs, threadSelector,
@@ -52,6 +55,19 @@ export const FLAG_MASK = 0x54dd5n;
 const RPL_MASK = 3;
 const USER_RPL = 3;
 
+/**
+ * The kernel's own access to a task's stack: a supervisor access through
+ * the page tables (the stack is always mapped and carries no PKS key), so
+ * it works from any context — a tracer's system call, the dumper.
+ */
+function read64(t: RegsetTarget, address: number): bigint {
+  return readLE(linearStore(t.platform.cpu.mmu, MODE_SUPERVISOR).readBytes(address, 8), false);
+}
+
+function write64(t: RegsetTarget, address: number, value: bigint): void {
+  linearStore(t.platform.cpu.mmu, MODE_SUPERVISOR).writeBytes(address, writeLE(value, 8));
+}
+
 /** pt_regs_access(task_pt_regs(task), offset): the word at the same offset in pt_regs. */
 function ptRegsAccess(t: RegsetTarget, offset: number): number {
   return taskPtRegs(t) + offset;
@@ -64,7 +80,7 @@ function ptRegsMember(t: RegsetTarget, name: string): number {
 
 /** get_flags: task_pt_regs(task)->flags (TIF_FORCED_TF is never set: kentry has no single-stepping tracer yet). */
 function getFlags(t: RegsetTarget): bigint {
-  return t.platform.native.read64(ptRegsMember(t, 'flags'));
+  return read64(t, ptRegsMember(t, 'flags'));
 }
 
 /**
@@ -74,11 +90,11 @@ function getFlags(t: RegsetTarget): bigint {
 export function getreg(t: RegsetTarget, offset: number): bigint {
   const sel = SELECTORS.get(offset);
   if (sel) return BigInt(threadSelector(t, sel));
-  if (offset === OFF_CS || offset === OFF_SS) return t.platform.native.read64(ptRegsAccess(t, offset)) & 0xffffn;
+  if (offset === OFF_CS || offset === OFF_SS) return read64(t, ptRegsAccess(t, offset)) & 0xffffn;
   if (offset === OFF_FLAGS) return getFlags(t);
   if (offset === OFF_FS_BASE) return fsbaseReadTask(t);
   if (offset === OFF_GS_BASE) return gsbaseReadTask(t);
-  return t.platform.native.read64(ptRegsAccess(t, offset));
+  return read64(t, ptRegsAccess(t, offset));
 }
 
 /** invalid_selector(value): non-null with an RPL other than 3. */
@@ -100,15 +116,15 @@ function setSegmentReg(t: RegsetTarget, offset: number, value: number): number {
     return 0;
   }
   if (value === 0) return -EIO;
-  t.platform.native.write64(ptRegsMember(t, offset === OFF_CS ? 'cs' : 'ss'), BigInt(value));
+  write64(t, ptRegsMember(t, offset === OFF_CS ? 'cs' : 'ss'), BigInt(value));
   return 0;
 }
 
 /** set_flags: only FLAG_MASK's bits change (the TF bookkeeping of TIF_FORCED_TF has nothing to do here). */
 function setFlags(t: RegsetTarget, value: bigint): number {
   const a = ptRegsMember(t, 'flags');
-  const old = t.platform.native.read64(a);
-  t.platform.native.write64(a, (old & ~FLAG_MASK) | (value & FLAG_MASK));
+  const old = read64(t, a);
+  write64(t, a, (old & ~FLAG_MASK) | (value & FLAG_MASK));
   return 0;
 }
 
@@ -127,7 +143,7 @@ export function putreg(t: RegsetTarget, offset: number, value: bigint): number {
     basesWriteTask(t, offset === OFF_FS_BASE ? 'fsbase' : 'gsbase', v);
     return 0;
   }
-  t.platform.native.write64(ptRegsAccess(t, offset), v);
+  write64(t, ptRegsAccess(t, offset), v);
   return 0;
 }
 
