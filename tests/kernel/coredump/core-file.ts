@@ -21,7 +21,8 @@ export interface CoreFile {
   memory(vaddr: number, size: number): Uint8Array | null;
 }
 
-export function parseCore(bytes: Uint8Array): CoreFile {
+export function parseCore(file: Uint8Array): CoreFile {
+  const bytes = new Uint8Array(file); // a copy: a Node Buffer's slice() is a view into a shared pool
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = (o: number): number => Number(dv.getBigUint64(o, true));
   if (dv.getUint16(16, true) !== 4) throw new Error('not ET_CORE');
