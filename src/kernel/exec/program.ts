@@ -76,6 +76,8 @@ export function startProgram(k: Kernel, pid: number, file: Uint8Array, o: Progra
   k.adopt(task);
   // fpu_flush_thread at exec: the user FPU state to init, PKRU = init_pkru_value (pkru_write_default).
   fpuClearUserStates(cpu);
+  // The new mm has no LDT (load_mm_ldt → clear_LDT: a null LDTR).
+  cpu.lldt(0);
   enterUserMode(platform, image.entry, image.rsp, stackTop, true);
   return { task, process };
 }
