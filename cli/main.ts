@@ -94,7 +94,11 @@ function buildProgram(): Command {
     .addOption(new Option('--trace <what>', 'to stderr: one line per kernel entry (entry), or also per instruction, user and kernel (insn)')
       .choices(['entry', 'insn']))
     .option('--json-trace <file>', 'write every kernel entry (and with --trace insn every instruction) as a JSON line to FILE')
-    .action((prog: string, args: string[], opts: { design: string; maxInsns: string; trace?: string; jsonTrace?: string }) => {
+    .option('--core <file>', 'on a core-dumping signal write an ELF core to FILE, whatever RLIMIT_CORE says')
+    .option('--no-core', 'never write a core file (default: `core` once the program raised RLIMIT_CORE, as Linux does)')
+    .action((prog: string, args: string[], opts: {
+      design: string; maxInsns: string; trace?: string; jsonTrace?: string; core?: string | boolean;
+    }) => {
       const design = loadDesign(opts.design);
       const maxInsns = integerArg('--max-insns', opts.maxInsns);
       let fd: number | null = null;
@@ -127,6 +131,7 @@ function buildProgram(): Command {
       try {
         const r = runProgram(design, prog, args, {
           maxInsns,
+          core: opts.core === false ? 'none' : typeof opts.core === 'string' ? { path: opts.core } : 'rlimit',
           ...(sinks.length > 0 ? { trace: (e: EntryTraceEvent) => sinks.forEach((s) => s(e)) } : {}),
           ...(insn ? { insnTrace } : {}),
         });

@@ -21,6 +21,8 @@ const ARCH_GET_GS = 0x1004;
 const RLIM_INFINITY = 0xffff_ffff_ffff_ffffn;
 const RLIMIT_STACK = 3;
 const RLIMIT_NOFILE = 7;
+/** RLIMIT_CORE starts at 0 (INIT_RLIMITS): no core file until the program raises it. */
+const RLIMIT_CORE = 4;
 
 function u64s(...v: bigint[]): Uint8Array {
   const b = new Uint8Array(v.length * 8);
@@ -72,11 +74,14 @@ const RLIM_NLIMITS = 16;
 /** sysctl_nr_open: RLIMIT_NOFILE's hard limit may not exceed it. */
 const NR_OPEN = 1024n * 1024n;
 
-/** The task's limit of `resource` (kentry's defaults until prlimit64 sets one): RLIMIT_STACK 8 MiB soft, RLIMIT_NOFILE 1024/4096, others unlimited. */
+/** The task's limit of `resource` (kentry's defaults until prlimit64 sets one): RLIMIT_STACK 8 MiB soft, RLIMIT_NOFILE 1024/4096, RLIMIT_CORE 0 soft, others unlimited. */
 function rlimit(p: LinuxProcess, resource: number): readonly [bigint, bigint] {
   const set = p.rlimits?.get(resource);
   if (set) return set;
-  return resource === RLIMIT_STACK ? [8n * 1024n * 1024n, RLIM_INFINITY] : resource === RLIMIT_NOFILE ? [1024n, 4096n] : [RLIM_INFINITY, RLIM_INFINITY];
+  if (resource === RLIMIT_STACK) return [8n * 1024n * 1024n, RLIM_INFINITY];
+  if (resource === RLIMIT_NOFILE) return [1024n, 4096n];
+  if (resource === RLIMIT_CORE) return [0n, RLIM_INFINITY];
+  return [RLIM_INFINITY, RLIM_INFINITY];
 }
 
 /**
