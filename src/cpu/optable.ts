@@ -319,6 +319,10 @@ const SPECS: readonly RowSpec[] = [
   // --- control transfer
   { mnemonic: 'jmp', opcode: 0xe9, form: 'Jz', size: 'f64' },
   { mnemonic: 'jmp', opcode: 0xeb, form: 'Jb', size: 'f64' },
+  { mnemonic: 'loopne', opcode: 0xe0, form: 'Jb', size: 'f64' },
+  { mnemonic: 'loope', opcode: 0xe1, form: 'Jb', size: 'f64' },
+  { mnemonic: 'loop', opcode: 0xe2, form: 'Jb', size: 'f64' },
+  { mnemonic: 'jrcxz', opcode: 0xe3, form: 'Jb', size: 'f64' },
   { mnemonic: 'jmp', opcode: 0xff, digit: 4, form: 'Ev', size: 'f64' },
   { mnemonic: 'call', opcode: 0xe8, form: 'Jz', size: 'f64' },
   { mnemonic: 'call', opcode: 0xff, digit: 2, form: 'Ev', size: 'f64' },
@@ -489,6 +493,8 @@ const SPECS: readonly RowSpec[] = [
   { mnemonic: 'movhpd', map: T, opcode: 0x16, pfx: '66', form: 'Vx,Mq', size: 'q' },
   { mnemonic: 'movhpd', map: T, opcode: 0x17, pfx: '66', form: 'Mq,Vx', size: 'q' },
   { mnemonic: 'pmovmskb', map: T, opcode: 0xd7, pfx: '66', form: 'Gy,Ux', size: 'y' },
+  { mnemonic: 'movmskps', map: T, opcode: 0x50, pfx: 'none', form: 'Gy,Ux', size: 'y' },
+  { mnemonic: 'movmskpd', map: T, opcode: 0x50, pfx: '66', form: 'Gy,Ux', size: 'y' },
   // --- SSE2 integer (66 0F xx, W/Vx,Wx), op name = mnemonic
   ...([
     ['pxor', 0xef], ['por', 0xeb], ['pand', 0xdb], ['pandn', 0xdf],

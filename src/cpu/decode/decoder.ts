@@ -319,6 +319,8 @@ export function decodeInsn(insn: DecodedInsn, w: Uint8Array, start = 0, end = w.
   insn.prefixes = pfx;
   insn.rex = rex;
   insn.mnemonic = ROW_MNEMONIC[row * 3 + (opSize === 2 ? 0 : opSize === 4 ? 1 : 2)] ?? '(bad)';
+  // E3 tests ECX under an address-size prefix: its name is JECXZ (SDM Vol. 2A "Jcc").
+  if (insn.mnemonic === 'jrcxz' && insn.addrSize === 4) insn.mnemonic = 'jecxz';
   return insn;
 }
 

@@ -20,6 +20,10 @@ import { PK_NONE, PREFIX_KIND } from './prefixes.js';
 import { addressU64, formatBranchTarget, formatNumber, u64 } from './format-number.js';
 import { memorySizeShown } from './format-size.js';
 
+/** Sign-mask moves whose GPR destination iced's formatter prints at 32 bits. */
+const MASK_MOVES = new Set(['pmovmskb', 'movmskps', 'movmskpd']);
+/** Branches with only a rel8 form. */
+const REL8_ONLY = new Set(['loop', 'loope', 'loopne', 'jrcxz']);
 const GPR64 = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
 const GPR32 = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi', 'r8d', 'r9d', 'r10d', 'r11d', 'r12d', 'r13d', 'r14d', 'r15d'];
 const GPR16 = ['ax', 'cx', 'dx', 'bx', 'sp', 'bp', 'si', 'di', 'r8w', 'r9w', 'r10w', 'r11w', 'r12w', 'r13w', 'r14w', 'r15w'];
@@ -117,8 +121,8 @@ function operand(c: Ctx, t: Operand, stringOp: boolean): string | null {
   switch (t) {
     case 'Gb': return gpr(insn.reg, 1, (insn.highByte & HIGH_BYTE_REG) !== 0);
     case 'Gv': return gpr(insn.reg, s);
-    // PMOVMSKB's destination: iced prints r32 even with REX.W (the upper half is zero either way).
-    case 'Gy': return gpr(insn.reg, row.mnemonic === 'pmovmskb' ? 4 : s);
+    // PMOVMSKB's and MOVMSKPS/PD's destination: iced prints r32 even with REX.W (the upper half is zero either way).
+    case 'Gy': return gpr(insn.reg, MASK_MOVES.has(row.mnemonic) ? 4 : s);
     case 'Gw': return gpr(insn.reg, 2);
     case 'Gd': return gpr(insn.reg, 4);
     case 'Eb': return regRm ? gpr(insn.rm, 1, (insn.highByte & HIGH_BYTE_RM) !== 0) : memory(c, 1);
@@ -165,7 +169,8 @@ function operand(c: Ctx, t: Operand, stringOp: boolean): string | null {
     case 'Ibs': case 'Iz': case 'Iv': return imm(immediate, s * 8);
     case 'Jb': case 'Jz': {
       const target = BigInt.asUintN(64, addressU64(insn.address) + BigInt(insn.length) + BigInt.asIntN(64, immediate));
-      return (t === 'Jb' ? 'short ' : '') + formatBranchTarget(target);
+      // iced writes `short` only where a rel32 form exists (JMP, Jcc); LOOPcc and JRCXZ have only rel8.
+      return (t === 'Jb' && !REL8_ONLY.has(row.mnemonic) ? 'short ' : '') + formatBranchTarget(target);
     }
   }
 }
@@ -218,12 +223,12 @@ function prefixWords(insn: DecodedInsn, row: OpRow, pfx: PrefixBytes, stringOp: 
   } else if (rep && row.name === 'ret') {
     w.push('rep'); // F3 C3, AMD's two-byte return
   }
-  const jcc = row.mnemonic.startsWith('j') && row.mnemonic !== 'jmp';
+  const jcc = row.mnemonic.startsWith('j') && row.mnemonic !== 'jmp' && row.mnemonic !== 'jrcxz';
   if (jcc && !pfx.fsGs && pfx.lastCsDs === 0x2e) w.push('hint-not-taken');
   if (jcc && !pfx.fsGs && pfx.lastCsDs === 0x3e) w.push('hint-taken');
   const indirect = (row.mnemonic === 'call' || row.mnemonic === 'jmp') && row.operands[0] === 'Ev';
   if (indirect && !pfx.fsGs && pfx.lastCsDs === 0x3e) w.push('notrack');
-  const branch = NEAR_BRANCH.test(row.mnemonic) && !(row.mnemonic === 'jmp' && row.operands[0] === 'Jb');
+  const branch = NEAR_BRANCH.test(row.mnemonic) && !(row.mnemonic === 'jmp' && row.operands[0] === 'Jb') && row.mnemonic !== 'jrcxz';
   if (repne && branch) w.push('bnd');
   // An operand size the operands cannot show (PUSH imm, ENTER, LEAVE, PUSH FS with 66).
   if ((p & PFX_OPSIZE) !== 0 && insn.opSize === 2 && row.size === 'd64' && row.sizeMnemonics === null
@@ -231,6 +236,8 @@ function prefixWords(insn: DecodedInsn, row: OpRow, pfx: PrefixBytes, stringOp: 
     w.push('data16');
   }
   if ((p & PFX_ADDRSIZE) !== 0 && row.imm === 'moffs') w.push('addr32');
+  // LOOPcc counts ECX under 67; iced shows it as a prefix word (JECXZ has its own name).
+  if ((p & PFX_ADDRSIZE) !== 0 && row.mnemonic.startsWith('loop')) w.push('addr32');
   return w;
 }
 

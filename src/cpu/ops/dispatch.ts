@@ -72,6 +72,7 @@ const BY_NAME: Readonly<Record<string, Handler>> = {
   bt_Ev_Gv: bit.opBtEG, bts_Ev_Gv: bit.opBtEG, btr_Ev_Gv: bit.opBtEG, btc_Ev_Gv: bit.opBtEG,
   bt_Ev_Ib: bit.opBtEI, bts_Ev_Ib: bit.opBtEI, btr_Ev_Ib: bit.opBtEI, btc_Ev_Ib: bit.opBtEI,
   jmp_Jz: stack.opJmpRel, jmp_Jb: stack.opJmpRel, jmp_Ev: stack.opJmpE,
+  jrcxz_Jb: stack.opJrcxz, loop_Jb: stack.opLoop, loope_Jb: stack.opLoop, loopne_Jb: stack.opLoop,
   call_Jz: stack.opCallRel, call_Ev: stack.opCallE, ret: stack.opRet, ret_Iw: stack.opRet,
   ...X87_BY_NAME,
 };

@@ -237,6 +237,6 @@ export function specialize(row: OpRow, i: DecodedInsn): Handler | null {
     case 'push_Iz': case 'push_Ibs': return size === 8 ? pushImm64 : null;
     case 'pop_Zv': return size === 8 && i.rm !== RSP ? pop64 : null;
   }
-  if (row.form === 'Jb' && m !== 'jmp' && m.startsWith('j')) return jcc;
+  if (row.form === 'Jb' && m !== 'jmp' && m !== 'jrcxz' && m.startsWith('j')) return jcc; // JRCXZ tests RCX, not a condition code
   return null;
 }

@@ -169,6 +169,26 @@ export function opMovlhps(cpu: Cpu, insn: DecodedInsn): void {
   x[d + 3] = x[s + 1]!;
 }
 
+/**
+ * MOVMSKPS / MOVMSKPD r32/r64, xmm (0F 50 / 66 0F 50): bit i = the sign of
+ * single (dword) or double (qword) lane i; the rest of the GPR is zeroed.
+ * @see Intel SDM Vol. 2B "MOVMSKPS", "MOVMSKPD"
+ */
+export function opMovmskps(cpu: Cpu, insn: DecodedInsn): void {
+  requireSse(cpu);
+  const s = insn.rm * 4;
+  let m = 0;
+  for (let i = 0; i < 4; i++) m |= (cpu.xmm[s + i]! >>> 31) << i;
+  cpu.setReg(insn.reg, insn.opSize, m, 0);
+}
+
+export function opMovmskpd(cpu: Cpu, insn: DecodedInsn): void {
+  requireSse(cpu);
+  const s = insn.rm * 4;
+  const m = (cpu.xmm[s + 1]! >>> 31) | ((cpu.xmm[s + 3]! >>> 31) << 1);
+  cpu.setReg(insn.reg, insn.opSize, m, 0);
+}
+
 /** PMOVMSKB r32/r64, xmm: bit i = sign of byte i; the rest of the GPR is zeroed. */
 export function opPmovmskb(cpu: Cpu, insn: DecodedInsn): void {
   requireSse(cpu);

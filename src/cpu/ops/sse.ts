@@ -24,7 +24,7 @@ export const SSE_HANDLERS: Readonly<Record<string, Handler>> = {
   movapd: mov.opMovAligned, movupd: mov.opMovUnaligned,
   movss: mov.opMovss, movsd: mov.opMovsd,
   movlps: mov.opMovLowHigh, movhps: mov.opMovLowHigh, movlpd: mov.opMovLowHigh, movhpd: mov.opMovLowHigh,
-  movhlps: mov.opMovhlps, movlhps: mov.opMovlhps, pmovmskb: mov.opPmovmskb,
+  movhlps: mov.opMovhlps, movlhps: mov.opMovlhps, pmovmskb: mov.opPmovmskb, movmskps: mov.opMovmskps, movmskpd: mov.opMovmskpd,
   // SSE2 integer
   pand: int.opPand, pandn: int.opPandn, por: int.opPor, pxor: int.opPxor,
   pcmpeqb: int.opPcmpeqb, pcmpeqw: int.opPcmpeqw, pcmpeqd: int.opPcmpeqd,

@@ -7,7 +7,7 @@
  * §3.3.7.1), checked before anything is pushed.
  * @see Intel SDM Vol. 2 "PUSH", "POP", "POPF", "CALL", "RET", "ENTER", "LEAVE"
  */
-import { RBP, RSP, VEC_GP, linearOf } from '../core.js';
+import { RBP, RCX, RSP, VEC_GP, linearOf } from '../core.js';
 import type { DecodedInsn } from '../decode/insn.js';
 import type { Cpu } from '../exec.js';
 import { CpuFault } from '../faults.js';
@@ -167,6 +167,36 @@ export function opJmpE(cpu: Cpu, insn: DecodedInsn): void {
 /** Jcc rel8/rel32 (70-7F, 0F 80-8F): the condition is the opcode's low nibble. */
 export function opJcc(cpu: Cpu, insn: DecodedInsn): void {
   if (cpu.flags.cond(insn.opcode & 0xf)) cpu.nextRip = canonicalTarget(cpu.nextRip + (insn.immLo | 0));
+}
+
+/**
+ * JRCXZ / JECXZ rel8 (E3): jump when RCX (ECX with an address-size prefix)
+ * is zero. No flags.
+ * @see Intel SDM Vol. 2A "Jcc" (JRCXZ/JECXZ)
+ */
+export function opJrcxz(cpu: Cpu, insn: DecodedInsn): void {
+  const zero = cpu.lo[RCX] === 0 && (insn.addrSize === 4 || cpu.hi[RCX] === 0);
+  if (zero) cpu.nextRip = canonicalTarget(cpu.nextRip + (insn.immLo | 0));
+}
+
+/**
+ * LOOP / LOOPE / LOOPNE rel8 (E2 / E1 / E0): count = RCX (ECX with an
+ * address-size prefix, written back zero-extended, as the host does) minus
+ * one; jump while it is not zero (and, for LOOPE/LOOPNE, ZF is 1/0). No flags.
+ * @see Intel SDM Vol. 2A "LOOP/LOOPcc"
+ */
+export function opLoop(cpu: Cpu, insn: DecodedInsn): void {
+  let lo = cpu.lo[RCX]!;
+  let hi = insn.addrSize === 4 ? 0 : cpu.hi[RCX]!;
+  if (lo === 0) hi = (hi - 1) | 0;
+  lo = (lo - 1) | 0;
+  cpu.lo[RCX] = lo;
+  cpu.hi[RCX] = hi;
+  if (lo === 0 && hi === 0) return;
+  const op = insn.opcode & 0xff;
+  if (op === 0xe1 && !cpu.flags.zf()) return;
+  if (op === 0xe0 && cpu.flags.zf()) return;
+  cpu.nextRip = canonicalTarget(cpu.nextRip + (insn.immLo | 0));
 }
 
 /** LEAVE (C9): RSP = RBP, then POP RBP. */

@@ -127,6 +127,25 @@ function flagTexts(rng: Prng): StackText[] {
   return out;
 }
 
+/** LOOP/LOOPE/LOOPNE and JRCXZ/JECXZ: counts from RCX (ECX under 67, written back zero-extended), no flags changed. */
+function loopTexts(rng: Prng): StackText[] {
+  const out: StackText[] = [];
+  const small = (g: Prng): Partial<Gprs> => ({ rcx: BigInt(g.range(0, 6)), rdx: BigInt(g.range(0, 3)) });
+  // ECX small, the upper half random: only the 67 forms may look at ECX alone. The loops run at most 6 times (unchecked: backward).
+  const high = (g: Prng): Partial<Gprs> => ({ rcx: (g.u64() & ~0xffff_ffffn) | BigInt(g.range(0, 6)), rdx: BigInt(g.range(0, 3)) });
+  for (let i = 0; i < 8; i++) {
+    out.push(
+      { text: 'xor %eax, %eax; test %rcx, %rcx; jz 2f; 1: inc %eax; loop 1b; 2:', bits: 64, regs: small, unchecked: true },
+      { text: 'xor %eax, %eax; test %ecx, %ecx; jz 2f; 1: inc %eax; .byte 0x67; loop 1b; 2:', bits: 32, regs: high, unchecked: true },
+      { text: 'xor %eax, %eax; test %rcx, %rcx; jz 2f; 1: inc %eax; cmp %eax, %edx; loope 1b; 2:', bits: 64, regs: small, unchecked: true },
+      { text: 'xor %eax, %eax; test %rcx, %rcx; jz 2f; 1: inc %eax; cmp %eax, %edx; loopne 1b; 2:', bits: 64, regs: small, unchecked: true },
+      { text: 'mov $7, %eax; jrcxz 1f; mov $9, %eax; 1:', bits: 64, regs: rng.bool() ? small : high },
+      { text: 'mov $7, %eax; jecxz 1f; mov $9, %eax; 1:', bits: 32, regs: high },
+    );
+  }
+  return out;
+}
+
 function build(list: readonly StackText[], repeat: number): SemForm[] {
   return forms(list.map((t) => t.text), (_s, i) => {
     const t = list[i]!;
@@ -156,6 +175,11 @@ describe.skipIf(SKIP_HOST_ORACLE)('semantics vs host: stack, branches, flags', (
   it('CALL RET JMP (relative, indirect, non-canonical targets)', () => {
     const seed = familySeed(0x57a2);
     run(seed, branchTexts(new Prng(seed ^ 1)), 1, 140);
+  });
+
+  it('LOOP LOOPE LOOPNE JRCXZ JECXZ', () => {
+    const seed = familySeed(0x57a5);
+    run(seed, loopTexts(new Prng(seed ^ 1)), 1, 40);
   });
 
   it('ENTER LEAVE', () => {

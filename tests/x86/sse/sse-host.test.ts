@@ -70,6 +70,7 @@ const moveForms: SseForm[] = [
   'movlps (%rdi), %xmm1', 'movlps %xmm1, 3(%rdi)', 'movhps (%rdi), %xmm1', 'movhps %xmm1, 3(%rdi)',
   'movlpd 8(%rdi), %xmm1', 'movlpd %xmm1, (%rdi)', 'movhpd 1(%rdi), %xmm1', 'movhpd %xmm1, (%rdi)',
   'movhlps %xmm2, %xmm1', 'movlhps %xmm2, %xmm1', 'pmovmskb %xmm2, %eax', 'pmovmskb %xmm10, %r9',
+  '.byte 0x0f, 0x50, 0xc2', '.byte 0x66, 0x0f, 0x50, 0xc2', '.byte 0x66, 0x45, 0x0f, 0x50, 0xca', // movmskps/pd eax, xmm2; movmskpd r9d, xmm10
   'pand 8(%rdi), %xmm1', 'pshufb 4(%rdi), %xmm1', 'palignr $3, 1(%rdi), %xmm1', 'psrlw 8(%rdi), %xmm1',
   'movdqu 0x3df8(%rdi), %xmm1', 'movdqu %xmm1, 0x3df8(%rdi)', // crosses into the guard page: #PF, nothing written
   'stmxcsr (%rdi); ldmxcsr 4(%rdi)',
