@@ -23,6 +23,7 @@ import {
 } from './arch/x86/kernel-c.js';
 import { excNmi } from './arch/x86/nmi.js';
 import { USER_TRAPS, excPageFault, userTrap } from './arch/x86/traps.js';
+import { excInt3 } from './arch/x86/kprobe-int3.js';
 import { KERNEL_DATA } from './arch/x86/memory-map.js';
 import { KernelOops, type NativeBody } from './arch/x86/native.js';
 import { writeLE } from '../lib/bytes.js';
@@ -151,6 +152,7 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
   let commonInterruptFn: NativeBody | undefined;
   let excPageFaultFn: NativeBody | undefined;
   let excNmiFn: NativeBody | undefined;
+  let excInt3Fn: NativeBody | undefined;
   let switchToFn: NativeBody | undefined;
   let scheduleTailFn: NativeBody | undefined;
   const switchTo = (): NativeBody => switchToFn ?? oopsBody('__switch_to');
@@ -182,6 +184,8 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
         let body: NativeBody | undefined;
         return [t.cFunction, ((rt, call) => (body ??= userTrap(c(), t))(rt, call)) satisfies NativeBody];
       })),
+      // exc_int3: user mode as USER_TRAPS says; kernel mode → kprobe_int3_handler (kprobe-int3.ts).
+      exc_int3: (rt, call) => (excInt3Fn ??= excInt3(c()))(rt, call),
       __switch_to: (rt, call) => switchTo()(rt, call),
       schedule_tail: (rt, call) => scheduleTail()(rt, call),
       ct_cpuidle_enter: () => { k().entryCpu.ct.ctIdleEnter(); },
