@@ -23,7 +23,7 @@ import { LOCAL_TIMER_VECTOR } from '../../../src/kernel/arch/x86/entry/symbols.j
 import { USER_CS, USER_DS, USER_STACK_TOP, USER_TEXT } from '../../../src/kernel/arch/x86/memory-map.js';
 import {
   NO_PT_REGS_OFFSET, PERF_REGS_MASK_64, PERF_REG_PT_REGS_MEMBER, WarnOnce, attachRegsIntrSampler, designOffsets,
-  perfOutputSampleRegs, perfRegValidate, perfRegValue, sampleRegsOrder, upstreamOffsets, type RegsIntrSampler,
+  perfOutputSampleRegs, perfRegValidate, perfRegsReach, perfRegValue, sampleRegsOrder, upstreamOffsets, type RegsIntrSampler,
 } from '../../../src/kernel/arch/x86/perf-regs.js';
 
 const design = (name: string): Design => BUILTIN_DESIGNS.find((d) => d.name === name)!;
@@ -233,5 +233,15 @@ describe('PERF_SAMPLE_REGS_INTR on timer ticks under pks-in-pt_regs', () => {
       expect(r.R15).toBe(run.members[run.upstream.samples.indexOf(s)]!.pkrs);
     }
     expect(run.upstream.warn.warnings).toEqual([]);
+  });
+
+  it('perfRegsReach predicts the same from the layouts alone', () => {
+    const d = design('pks-in-pt_regs');
+    const reach = perfRegsReach(upstreamOffsets, d.ptRegs).filter((r) => r.meant !== null);
+    expect(Object.fromEntries(reach.map((r) => [r.reg, r.reads]))).toEqual(readsOf(run.upstream, run.members));
+    expect(perfRegsReach(designOffsets(d), d.ptRegs).every((r) => r.reads === r.meant)).toBe(true);
+    for (const name of ['upstream', 'state-ref', 'extended', 'aux']) {
+      expect(perfRegsReach(upstreamOffsets, design(name).ptRegs).every((r) => r.reads === r.meant), name).toBe(true);
+    }
   });
 });

@@ -284,3 +284,25 @@ export function attachRegsIntrSampler(
   ctx.irqHandlers.set(LOCAL_TIMER_VECTOR, handler);
   return sampler;
 }
+
+/** What one PERF_REG_X86_* number of a table reaches in a pt_regs layout. */
+export interface PerfRegReach {
+  readonly reg: PerfRegX86Name;
+  /** The member the kernel meant (PT_REGS_OFFSET's second argument); null for DS..GS. */
+  readonly meant: string | null;
+  /** The member at the table's offset in `layout`; null when regs_get_register returns 0 (beyond MAX_REG_OFFSET). */
+  readonly reads: string | null;
+}
+
+/**
+ * For each register of `table`, the member of `layout` its offset lands in:
+ * what a kernel compiled with `table` reads from pt_regs built with `layout`
+ * (the audit's static view; the sampler shows the same at run time).
+ */
+export function perfRegsReach(table: PtRegsOffsetTable, layout: RecordLayout): PerfRegReach[] {
+  return PERF_REG_X86_NAMES.map((reg, idx) => {
+    const offset = table.offsets[idx] ?? NO_PT_REGS_OFFSET;
+    const hit = offset > table.maxRegOffset ? undefined : layout.flat.find((f) => offset >= f.offset && offset < f.offset + f.size);
+    return { reg, meant: PERF_REG_PT_REGS_MEMBER[reg], reads: hit?.path ?? null };
+  });
+}
