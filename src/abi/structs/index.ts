@@ -7,6 +7,7 @@ import { fpstate64, fpxSwBytes, xstateHeader } from './fpu.js';
 import { ptRegs } from './pt-regs.js';
 import { rtSigframe, sigaction, sigcontext, siginfo, stack_t, ucontext } from './signal.js';
 import { userRegsStruct } from './user-regs.js';
+import { elfPrpsinfo, elfPrstatus } from './elfcore.js';
 
 export { PT_REGS_MEMBERS, ptRegs } from './pt-regs.js';
 export { userRegsStruct } from './user-regs.js';
@@ -27,4 +28,6 @@ export const ABI_STRUCTS: readonly RecordType[] = [
   fpstate64,
   fpxSwBytes,
   xstateHeader,
+  elfPrstatus,
+  elfPrpsinfo,
 ];
