@@ -12,6 +12,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { layoutJson } from '../src/abi/layout-json.js';
 import { BUILTIN_DESIGNS, DEFAULT_DESIGN, designStruct } from '../src/design/registry.js';
 import { KentryError, NotModelledError, UsageError } from '../src/lib/errors.js';
+import { auditDesign, auditJson, auditStatus, formatAudit } from './audit.js';
 import { loadDesign } from './design-arg.js';
 import { demoJson, formatComparison, formatScenario, runDemo } from './demo.js';
 import { formatDesigns, formatLayout } from './format.js';
@@ -20,6 +21,7 @@ import { LineBuffer, runProgram } from './run.js';
 import { formatInsnEvent, formatTraceEvent, insnEventJson, traceEventJson, type InsnTraceSink } from './trace-format.js';
 import type { EntryTraceEvent, EntryTraceSink } from '../src/kernel/arch/x86/entry-trace.js';
 import { runTasks } from '../src/kernel/scenario/tasks-run.js';
+import { runAudit } from '../src/kernel/audit/audit.js';
 
 const EXIT_USAGE = 2;
 const EXIT_INTERNAL = 70;
@@ -195,6 +197,19 @@ function buildProgram(): Command {
       const layout = designStruct(design, name);
       if (opts.json) printJson(layoutJson(layout));
       else print(formatLayout(layout, design.name));
+    });
+
+  program
+    .command('audit')
+    .description('every modelled ABI consumer of pt_regs run under a design and under upstream: what each reads, what differs (exit 1 when one does)')
+    .option('--design <name|file.json>', `a built-in design (${designNames}) or a DesignSpec JSON file (default ${DEFAULT_DESIGN})`)
+    .option('--layout <file>', 'a DesignSpec JSON file (as --design FILE.json)')
+    .option('--json', 'machine-readable: {design, against, differs, consumers:[{id, consumer, reach, status, differences, note}]}')
+    .action((opts: { design?: string; layout?: string; json?: boolean }) => {
+      const report = runAudit(auditDesign(opts));
+      if (opts.json) printJson(auditJson(report));
+      else print(formatAudit(report));
+      runStatus = auditStatus(report);
     });
 
   return program;
