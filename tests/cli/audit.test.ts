@@ -28,7 +28,7 @@ interface AuditJson {
   readonly consumers: readonly Consumer[];
 }
 
-const MODELLED = ['signal-frame', 'sigreturn', 'regset-core', 'perf-fixed', 'perf-rebuilt', 'bpf-fixed', 'bpf-relocated'];
+const MODELLED = ['signal-frame', 'sigreturn', 'regset-core', 'perf-fixed', 'perf-rebuilt', 'bpf-fixed', 'bpf-relocated', 'unwinder'];
 
 function auditJson(...args: string[]): { status: number | null; report: AuditJson } {
   const r = kentry('audit', ...args, '--json');
@@ -70,7 +70,7 @@ describe('kentry audit', () => {
     const statuses = Object.fromEntries([...rows].map(([id, c]) => [id, c.status]));
     expect(statuses).toEqual({
       'signal-frame': 'same', sigreturn: 'same', 'regset-core': 'differs', ptrace: 'not modelled',
-      'perf-fixed': 'differs', 'perf-rebuilt': 'same', 'bpf-fixed': 'differs', 'bpf-relocated': 'same',
+      'perf-fixed': 'differs', 'perf-rebuilt': 'same', 'bpf-fixed': 'differs', 'bpf-relocated': 'same', unwinder: 'same',
     });
     // flags is read by name (get_flags), so its word agrees; every other pt_regs word is one member off.
     const regset = rows.get('regset-core')!.differences;
@@ -88,7 +88,7 @@ describe('kentry audit', () => {
     expect(Object.keys(report).sort()).toEqual(['against', 'consumers', 'design', 'differs']);
     expect(report).toMatchObject({ design: 'extended', against: 'upstream', differs: false });
     expect(report.consumers.map((c) => c.id)).toEqual([
-      'signal-frame', 'sigreturn', 'regset-core', 'ptrace', 'perf-fixed', 'perf-rebuilt', 'bpf-fixed', 'bpf-relocated',
+      'signal-frame', 'sigreturn', 'regset-core', 'ptrace', 'perf-fixed', 'perf-rebuilt', 'bpf-fixed', 'bpf-relocated', 'unwinder',
     ]);
     for (const c of report.consumers) {
       expect(Object.keys(c).sort()).toEqual(['consumer', 'differences', 'id', 'note', 'reach', 'status']);

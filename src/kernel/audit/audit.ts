@@ -18,6 +18,7 @@ import { PARM_FIELDS, UPSTREAM_PARM_OFFSETS, runBpfWorkload, type BpfKind, type 
 import { runPerfWorkload, type PerfRun } from './perf.js';
 import { EDITED_RBX, STORED, USER_REGS_NAMES, runProcessWorkload, type ProcessRun } from './signal-core.js';
 import { hex, type AuditReport, type AuditRow } from './types.js';
+import { runUnwindWorkload, type UnwoundRegs } from './unwind.js';
 
 export type { AuditReport, AuditRow } from './types.js';
 
@@ -163,6 +164,26 @@ function bpfRow(design: Design, kind: BpfKind, mine: BpfRun, up: BpfRun): AuditR
   });
 }
 
+function unwindRow(mine: UnwoundRegs | null, up: UnwoundRegs | null): AuditRow {
+  const differences: string[] = [];
+  if (mine && up) {
+    if (mine.length !== up.length) differences.push(`${mine.length} pt_regs frames, upstream ${up.length}`);
+    mine.forEach((frame, i) => {
+      for (const [k, v] of Object.entries(frame)) {
+        const u = up[i]?.[k];
+        if (u !== v) differences.push(`frame ${i} ${k} ${v} (upstream ${u ?? 'none'})`);
+      }
+    });
+  }
+  return row({
+    id: 'unwinder', consumer: 'unwinder / oops (pt_regs frames of a stack trace)', reach: 'named field', compared: mine !== null && up !== null,
+    differences,
+    note: mine && up
+      ? 'unwound from inside a system call: each pt_regs frame\'s entry, ip, cs, ss, CPL, sp, bp, flags, orig_ax compared (frame addresses and the saved-PKRS finding are design-specific)'
+      : 'the system call never ran',
+  });
+}
+
 /** Runs every modelled consumer under `design` and under upstream and compares what each produced. */
 export function runAudit(design: Design): AuditReport {
   const upstream = builtinDesign('upstream');
@@ -170,6 +191,7 @@ export function runAudit(design: Design): AuditReport {
   const perfFixed = [runPerfWorkload(design, 'upstream'), runPerfWorkload(upstream, 'upstream')] as const;
   const perfOwn = [runPerfWorkload(design, 'design'), runPerfWorkload(upstream, 'design')] as const;
   const bpf = [runBpfWorkload(design), runBpfWorkload(upstream)] as const;
+  const unwind = [runUnwindWorkload(design), runUnwindWorkload(upstream)] as const;
   const rows: AuditRow[] = [
     ...signalRows(proc[0], proc[1]),
     regsetRow(design, proc[0], proc[1]),
@@ -178,6 +200,7 @@ export function runAudit(design: Design): AuditReport {
     perfRow(design, 'design', perfOwn[0], perfOwn[1]),
     bpfRow(design, 'fixed', bpf[0], bpf[1]),
     bpfRow(design, 'relocated', bpf[0], bpf[1]),
+    unwindRow(unwind[0], unwind[1]),
   ];
   return { design: design.name, against: 'upstream', rows, differs: rows.some((r) => r.status === 'differs') };
 }

@@ -15,6 +15,7 @@ import { runBpfWorkload } from '../../../src/kernel/audit/bpf.js';
 import { runPerfWorkload } from '../../../src/kernel/audit/perf.js';
 import { EDITED_RBX, LOADED, STORED, USER_REGS_NAMES, runProcessWorkload } from '../../../src/kernel/audit/signal-core.js';
 import { TEXT_VADDR } from '../../../src/kernel/audit/tiny-elf.js';
+import { runUnwindWorkload } from '../../../src/kernel/audit/unwind.js';
 
 const upstream = builtinDesign('upstream');
 
@@ -72,6 +73,15 @@ describe('the perf and BPF workloads', () => {
     expect(r.params.fixed).toEqual(r.params.relocated);
     expect(r.params.fixed!.slice(0, 3)).toEqual([0x1111_0001n, 0x2222_0002n, 0x3333_0003n]);
     expect(r.params.fixed![4]).toBe(0x5555_0005n);
+  });
+});
+
+describe('the unwinder workload', () => {
+  it('reports the syscall\'s user-mode pt_regs: getpid, CPL 3, the loaded bp, orig_ax 39', () => {
+    const r = runUnwindWorkload(upstream);
+    expect(r).toHaveLength(1);
+    expect(r![0]).toMatchObject({ entry: 'syscall getpid (39)', cpl: '3', cs: '0x33', ss: '0x2b', bp: '0x7b9b0000b9b0', orig_ax: '0x27' });
+    expect(r![0]!['ip']).toMatch(/^user 0x[0-9a-f]+$/);
   });
 });
 
