@@ -26,7 +26,8 @@ export function loadDesign(arg: string): Design {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new UsageError(`design file '${arg}' is not valid JSON: ${(e as Error).message}`);
+    // V8's message quotes the text, newlines included: keep the error to one line.
+    throw new UsageError(`design file '${arg}' is not valid JSON: ${(e as Error).message.replace(/\s+/g, ' ')}`);
   }
   try {
     return buildDesign(parseDesignSpec(json));
