@@ -13,8 +13,10 @@
  * control fell through (`nextRip` is the next instruction's address) and
  * that nothing asked it to stop (`blockBreak`, set when a store drops
  * cached decodes — self-modifying code); otherwise it returns with RIP at
- * the branch target. An unconditional transfer (JMP, CALL, RET) is the last
- * instruction of its block.
+ * the branch target — or, when the target is the block's own first
+ * instruction (a loop), runs the block again without returning, as long as
+ * a whole pass fits the budget. An unconditional transfer (JMP, CALL, RET)
+ * is the last instruction of its block.
  *
  * The compiled code does per instruction exactly what the run loop does —
  * RIP and next-RIP before the handler, the retired count after — so a fault
@@ -44,8 +46,12 @@ export interface Block<C> {
   readonly address: number;
   /** Instructions in the block (the most it can retire in one call). */
   readonly count: number;
-  /** Runs the block from its first instruction. */
-  readonly run: (cpu: C) => void;
+  /**
+   * Runs the block from its first instruction, and again from there each
+   * time control comes back to it while another whole pass fits before the
+   * retired count `end` (the caller's budget).
+   */
+  readonly run: (cpu: C, end: number) => void;
 }
 
 /** Whether `new Function` works here (a Content-Security-Policy may forbid it); then blocks are simply never used. */
@@ -59,19 +65,25 @@ export function compileBlock<C>(insns: readonly DecodedInsn[], handlers: readonl
   if (!codegenAvailable) return null;
   const n = insns.length;
   const first = insns[0]!;
-  const lines: string[] = [`// block at ${first.address}`, "'use strict';"];
+  const start = first.address;
+  const lines: string[] = [`// block at ${start}`, "'use strict';"];
   for (let k = 0; k < n; k++) lines.push(`const h${k} = H[${k}], i${k} = I[${k}];`);
-  lines.push('return function block(cpu) {');
+  // Control back at the block's start (a loop's back edge), nothing asked to
+  // stop, and the whole block fits the budget again: run it again from here
+  // instead of returning to the run loop, which would only re-check what
+  // block-safe instructions cannot change and call this function again.
+  const again = `cpu.nextRip === ${start} && cpu.blockBreak === 0 && cpu.instructions + ${n} <= end`;
+  lines.push('return function block(cpu, end) {', ' for (;;) {');
   for (let k = 0; k < n; k++) {
     const insn = insns[k]!;
     const next = insn.address + insn.length;
     lines.push(`  cpu.rip = ${insn.address}; cpu.nextRip = ${next}; h${k}(cpu, i${k}); cpu.instructions++;`);
-    if (k < n - 1) lines.push(`  if (cpu.nextRip !== ${next} || cpu.blockBreak !== 0) { cpu.rip = cpu.nextRip; return; }`);
+    if (k < n - 1) lines.push(`  if (cpu.nextRip !== ${next} || cpu.blockBreak !== 0) { if (${again}) continue; cpu.rip = cpu.nextRip; return; }`);
   }
-  lines.push('  cpu.rip = cpu.nextRip;', '};');
-  let run: (cpu: C) => void;
+  lines.push(`  if (${again}) continue;`, '  cpu.rip = cpu.nextRip; return;', ' }', '};');
+  let run: (cpu: C, end: number) => void;
   try {
-    const factory = new Function('H', 'I', lines.join('\n')) as (h: readonly BlockHandler<C>[], i: readonly DecodedInsn[]) => (cpu: C) => void;
+    const factory = new Function('H', 'I', lines.join('\n')) as (h: readonly BlockHandler<C>[], i: readonly DecodedInsn[]) => (cpu: C, end: number) => void;
     run = factory(handlers.slice(), insns.slice());
   } catch {
     codegenAvailable = false;

@@ -204,7 +204,7 @@ export class Cpu extends CpuCore {
         if (block !== undefined) {
           if (block !== null && block.address === rip && this.instructions + block.count <= end) {
             this.blockBreak = 0;
-            block.run(this);
+            block.run(this, end);
             continue;
           }
         } else if ((this.codeHeat[off] = this.codeHeat[off]! + 1) >= this.blockThreshold && !this.codeHasHostcalls) {
