@@ -15,6 +15,7 @@ import { formatInsn } from '../../src/cpu/decode/format.js';
 import { newDecodedInsn } from '../../src/cpu/decode/insn.js';
 import { MODES_64, OPTABLE, type OpRow } from '../../src/cpu/optable.js';
 import { mulberry32 } from '../../src/lib/prng.js';
+import { rowEncoding } from '../x86/decode/row-encoding.js';
 
 const SEED = Number(process.env['KENTRY_FORMAT_SEED'] ?? 0x666d74) >>> 0;
 const SLOT = 16;
@@ -25,50 +26,7 @@ const LEGACY = [0x66, 0x67, 0xf0, 0xf2, 0xf3, 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65
 
 /** An encoding of `row` with random prefixes, ModRM/SIB/displacement and immediate bytes. */
 function rowCase(row: OpRow): number[] {
-  const b: number[] = [];
-  const legacy: number[] = [];
-  if (rnd() < 0.25) legacy.push(0x67);
-  if (rnd() < 0.25) legacy.push(pick([0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65]));
-  if (rnd() < 0.1) legacy.push(pick([0x2e, 0x3e, 0x64, 0x65]));
-  if (row.pfx === 'any' && rnd() < 0.3) legacy.push(0x66);
-  if (row.pfx === 'any' && rnd() < 0.2) legacy.push(pick([0xf2, 0xf3]));
-  if (row.lock && rnd() < 0.4) legacy.push(0xf0);
-  for (let k = legacy.length - 1; k > 0; k--) {
-    const j = int(k + 1);
-    [legacy[k], legacy[j]] = [legacy[j] ?? 0, legacy[k] ?? 0];
-  }
-  b.push(...legacy);
-  if (row.pfx === '66') b.push(0x66);
-  else if (row.pfx === 'F2') b.push(0xf2);
-  else if (row.pfx === 'F3') b.push(0xf3);
-  const r = int(16);
-  if (row.rex === 'W1') b.push(0x48 | (r & 7));
-  else if (row.rex === 'W0') { if (rnd() < 0.5) b.push(0x40 | (r & 7)); }
-  else if (row.rex === 'B0') { if (rnd() < 0.5) b.push(0x40 | (r & 0xe)); }
-  else if (rnd() < 0.5) b.push(0x40 | r);
-  if (row.map === 1) b.push(0x0f);
-  else if (row.map === 2) b.push(0x0f, 0x38);
-  else if (row.map === 3) b.push(0x0f, 0x3a);
-  b.push(row.opcode + (row.plusR ? int(8) : 0));
-  if (row.modrm !== 'none') {
-    if (row.rmByte >= 0) {
-      b.push(row.rmByte);
-    } else {
-      const digits = [0, 1, 2, 3, 4, 5, 6, 7].filter((d) => row.digits & (1 << d));
-      const mod = row.modrm === 'reg' || row.modrm === 'forceReg' ? 3 : row.modrm === 'mem' ? int(3) : int(4);
-      // rm 4 (SIB) and 5 (RIP-relative with mod 0) more often than chance.
-      const rm = rnd() < 0.3 ? 4 : rnd() < 0.15 ? 5 : int(8);
-      b.push((mod << 6) | (pick(digits) << 3) | rm);
-      if (mod !== 3 && rm === 4) {
-        // SIB: sometimes no index (4), sometimes no base (5 with mod 0).
-        const index = rnd() < 0.25 ? 4 : int(8);
-        const base = rnd() < 0.2 ? 5 : int(8);
-        b.push((int(4) << 6) | (index << 3) | base);
-      }
-      // Small displacements too, so 0..9 (printed in decimal) and zero occur.
-      if (rnd() < 0.3) b.push(pick([0, 1, 9, 10, 0xff, 0xf0, 0x80]), pick([0, 0xff]), pick([0, 0xff]), pick([0, 0xff]));
-    }
-  }
+  const b = rowEncoding(row, { rnd }, { addrSize: 0.25, segment: 0.25, secondSegment: 0.1, opSize: 0.3, rep: 0.2, addressingDetail: true });
   if (rnd() < 0.2) b.push(pick([0, 1, 9, 10, 0xff, 0x80]), 0, 0, 0);
   while (b.length < SLOT) b.push(int(256));
   return b.slice(0, SLOT);

@@ -20,6 +20,7 @@ import { newDecodedInsn, OP_TOO_LONG, OP_TRUNCATED, OP_UD } from '../../../src/c
 import { MODES_64, OPTABLE, type OpRow } from '../../../src/cpu/optable.js';
 import { describeIced, describeKentry, unsupportedCategory } from './iced-compare.js';
 import { mulberry32 } from '../../../src/lib/prng.js';
+import { rowEncoding } from './row-encoding.js';
 
 const SEED = Number(process.env['KENTRY_DECODE_SEED'] ?? 0x6b656e74) >>> 0;
 const SLOT = 16;
@@ -58,40 +59,7 @@ function structuredCase(): number[] {
 
 /** A (probably) valid encoding of `row` with random operands and prefixes. */
 function rowCase(row: OpRow): number[] {
-  const b: number[] = [];
-  const legacy: number[] = [];
-  if (rnd() < 0.3) legacy.push(0x67);
-  if (rnd() < 0.2) legacy.push(pick([0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65]));
-  if (row.pfx === 'any' && rnd() < 0.3) legacy.push(0x66);
-  if (row.pfx === 'any' && rnd() < 0.15) legacy.push(pick([0xf2, 0xf3]));
-  if (row.lock && rnd() < 0.4) legacy.push(0xf0);
-  for (let k = legacy.length - 1; k > 0; k--) {
-    const j = int(k + 1);
-    [legacy[k], legacy[j]] = [legacy[j] ?? 0, legacy[k] ?? 0];
-  }
-  b.push(...legacy);
-  if (row.pfx === '66') b.push(0x66);
-  else if (row.pfx === 'F2') b.push(0xf2);
-  else if (row.pfx === 'F3') b.push(0xf3);
-  const r = int(16);
-  if (row.rex === 'W1') b.push(0x48 | (r & 7));
-  else if (row.rex === 'W0') { if (rnd() < 0.5) b.push(0x40 | (r & 7)); }
-  else if (row.rex === 'B0') { if (rnd() < 0.5) b.push(0x40 | (r & 0xe)); }
-  else if (rnd() < 0.5) b.push(0x40 | r);
-  if (row.map === 1) b.push(0x0f);
-  else if (row.map === 2) b.push(0x0f, 0x38);
-  else if (row.map === 3) b.push(0x0f, 0x3a);
-  b.push(row.opcode + (row.plusR ? int(8) : 0));
-  if (row.modrm !== 'none') {
-    if (row.rmByte >= 0) {
-      b.push(row.rmByte);
-    } else {
-      const digits = [0, 1, 2, 3, 4, 5, 6, 7].filter((d) => row.digits & (1 << d));
-      const mod = row.modrm === 'reg' ? 3 : row.modrm === 'mem' ? int(3) : int(4);
-      b.push((mod << 6) | (pick(digits) << 3) | int(8));
-    }
-  }
-  return fill(b);
+  return fill(rowEncoding(row, { rnd }, { addrSize: 0.3, segment: 0.2, secondSegment: 0, opSize: 0.3, rep: 0.15, addressingDetail: false }));
 }
 
 function mutate(src: number[]): number[] {
