@@ -6,29 +6,33 @@
  */
 import { KentryError } from '../lib/errors.js';
 
-/** Bad bytecode or object file: truncated, unknown section, bad relocation. */
-export class BpfLoadError extends KentryError {
-  readonly code = 'bpf-load' as const;
+/** A BPF error at an instruction (or, for loading, possibly none): the message ends with "at PC n". */
+abstract class BpfPcError extends KentryError {
   constructor(
     readonly reason: string,
-    /** Instruction index, when the problem is at one; else null. */
     readonly pc: number | null,
+    name: string,
   ) {
     super(pc === null ? reason : `${reason} at PC ${pc}`);
-    this.name = 'BpfLoadError';
+    this.name = name;
+  }
+}
+
+/** Bad bytecode or object file: truncated, unknown section, bad relocation. */
+export class BpfLoadError extends BpfPcError {
+  readonly code = 'bpf-load' as const;
+  constructor(reason: string, /** Instruction index, when the problem is at one; else null. */ pc: number | null) {
+    super(reason, pc, 'BpfLoadError');
   }
 }
 
 /** The verifier refused the program (the kernel's -EINVAL/-EACCES from bpf_check()). */
-export class BpfVerifyError extends KentryError {
+export class BpfVerifyError extends BpfPcError {
   readonly code = 'bpf-verify' as const;
-  constructor(
-    /** The kernel-style log line, e.g. "invalid bpf_context access off=168 size=8". */
-    readonly reason: string,
-    readonly pc: number,
-  ) {
-    super(`${reason} at PC ${pc}`);
-    this.name = 'BpfVerifyError';
+  declare readonly pc: number;
+  /** `reason`: the kernel-style log line, e.g. "invalid bpf_context access off=168 size=8". */
+  constructor(reason: string, pc: number) {
+    super(reason, pc, 'BpfVerifyError');
   }
 }
 
@@ -36,13 +40,10 @@ export class BpfVerifyError extends KentryError {
  * A run-time failure of the interpreter: only reachable for programs that did
  * not go through the verifier (ubpf's bounds checks), or a step budget spent.
  */
-export class BpfRuntimeError extends KentryError {
+export class BpfRuntimeError extends BpfPcError {
   readonly code = 'bpf-runtime' as const;
-  constructor(
-    readonly reason: string,
-    readonly pc: number,
-  ) {
-    super(`${reason} at PC ${pc}`);
-    this.name = 'BpfRuntimeError';
+  declare readonly pc: number;
+  constructor(reason: string, pc: number) {
+    super(reason, pc, 'BpfRuntimeError');
   }
 }
