@@ -57,6 +57,7 @@ export function newTask(platform: Platform, pid: number, name: string, kind: Tas
     exit: null,
     signals: defaultSignals(),
     userMm: null,
+    fpu: null,
   };
   kernelView(platform, TASK_LAYOUT, taskStructAddress).set('pid', pid);
   return task;

@@ -49,6 +49,13 @@ export interface Task {
   switchIns: number;
   /** The user address space's VMAs (mm->mmap), for the page-fault handler; null for kernel threads. */
   userMm: TaskVmas | null;
+  /**
+   * thread.fpu's fpstate: the task's user FPU/SSE/PKRU registers as an XSAVE
+   * standard-format image while it is not running (switch_fpu_prepare saves
+   * it, the switch back restores it); null while it runs (the registers are
+   * the CPU's) and for kernel threads.
+   */
+  fpu: Uint8Array | null;
 }
 
 /** What the fault path asks of a user address space: the VMA covering an address (find_vma). */
