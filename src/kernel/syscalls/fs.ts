@@ -1,16 +1,21 @@
 /**
  * The file system calls a static program's standard streams need: fds 0, 1
- * and 2 lead to the host console; nothing else is open (no files yet).
+ * and 2 lead to the host console; besides, a program may open its own
+ * executable, /proc/self/maps and the model files of model-files.ts, and
+ * make pipes (pipe.ts). Files with FileOps answer read and write themselves.
  * @kernel fs/read_write.c ksys_write, do_writev, do_readv; fs/stat.c vfs_fstatat; fs/ioctl.c; fs/d_path.c (proc_pid_readlink)
  */
 import { EACCES, EBADF, EFAULT, EINVAL, EMFILE, ENAMETOOLONG, ENOENT, ENOTTY, ESPIPE } from '../../abi/errno.js';
-import { lowestFreeFd, procMaps, type OpenFile } from './files.js';
+import { lowestFreeFd, procMaps, type OpenFile, type OpsFile } from './files.js';
+import { fileCaller } from './file-caller.js';
+import { mayOpen, modelFile } from './model-files.js';
+import type { MaySleep } from '../generic/index.js';
 import { layoutOf } from '../../abi/layout.js';
 import { S_IFCHR, S_IFIFO, S_IFREG, stat64 } from '../../abi/structs/stat.js';
 import { StructView } from '../../abi/view.js';
 import { BufferStore } from '../../lib/bytes.js';
 import type { PtRegs } from '../arch/x86/regs.js';
-import { copyFromUser, copyToUser, strncpyFromUser } from '../arch/x86/uaccess.js';
+import { accessOk, copyFromUser, copyToUser, strncpyFromUser } from '../arch/x86/uaccess.js';
 import { arg, argInt } from './args.js';
 import type { LinuxProcess } from './process.js';
 
@@ -18,6 +23,7 @@ const AT_FDCWD = -100;
 const O_ACCMODE = 3;
 const O_RDONLY = 0;
 const O_CREAT = 0o100;
+const O_NONBLOCK = 0o4000;
 const AT_EMPTY_PATH = 0x1000;
 const TCGETS = 0x5401;
 const TIOCGWINSZ = 0x5413;
@@ -35,10 +41,19 @@ function writable(p: LinuxProcess, fd: number): number | null {
   return f?.kind === 'console' && f.fd !== 0 ? f.fd : null;
 }
 
+/** An open file with FileOps that was opened for writing (FMODE_WRITE), or null. */
+function opsWritable(p: LinuxProcess, fd: number): OpsFile | null {
+  const f = fileOf(p, fd);
+  return f?.kind === 'ops' && f.accmode !== 0 && f.ops.write ? f : null;
+}
+
 /** write(fd, buf, count) */
-export function sysWrite(p: LinuxProcess, regs: PtRegs): number {
+export function sysWrite(p: LinuxProcess, regs: PtRegs): number | MaySleep<number> {
   const fd = argInt(regs, 0);
   const count = Math.min(arg(regs, 2), MAX_RW_COUNT);
+  const o = opsWritable(p, fd);
+  // vfs_write: access_ok on the whole buffer first (a range check only: /dev/null takes any mapped or unmapped user range).
+  if (o) return count < 0 ? -EINVAL : !accessOk(arg(regs, 1), count) ? -EFAULT : o.ops.write!(fileCaller(p), o, arg(regs, 1), count);
   const host = writable(p, fd);
   if (host === null) return -EBADF;
   if (count < 0) return -EINVAL;
@@ -49,11 +64,12 @@ export function sysWrite(p: LinuxProcess, regs: PtRegs): number {
 }
 
 /** writev(fd, iov, iovcnt): each struct iovec { void *iov_base; size_t iov_len; } in turn. */
-export function sysWritev(p: LinuxProcess, regs: PtRegs): number {
+export function* sysWritev(p: LinuxProcess, regs: PtRegs): MaySleep<number> {
   const fd = argInt(regs, 0);
   const cnt = argInt(regs, 2);
+  const o = opsWritable(p, fd);
   const host = writable(p, fd);
-  if (host === null) return -EBADF;
+  if (host === null && o === null) return -EBADF;
   if (cnt < 0 || cnt > 1024) return -EINVAL; // UIO_MAXIOV
   const iov = copyFromUser(p.rt, arg(regs, 1), cnt * 16);
   if (iov === null) return -EFAULT;
@@ -63,6 +79,16 @@ export function sysWritev(p: LinuxProcess, regs: PtRegs): number {
     const base = Number(dv.getBigUint64(i * 16, true));
     const len = Number(dv.getBigUint64(i * 16 + 8, true));
     if (len === 0) continue;
+    if (o) {
+      // do_loop_readv_writev: one ->write per segment, stopping at an error or a short write.
+      const r = o.ops.write!(fileCaller(p), o, base, len);
+      const n = typeof r === 'number' ? r : yield* r;
+      if (n < 0) return total > 0 ? total : n;
+      total += n;
+      if (n < len) break;
+      continue;
+    }
+    if (host === null) return -EBADF;
     const bytes = copyFromUser(p.rt, base, len);
     if (bytes === null) return total > 0 ? total : -EFAULT;
     p.console.write(host, bytes);
@@ -71,17 +97,24 @@ export function sysWritev(p: LinuxProcess, regs: PtRegs): number {
   return total;
 }
 
-/** A file that can be read: fd 0's console stream, or an opened file. */
-function readable(p: LinuxProcess, fd: number): OpenFile | null {
+/** A file that can be read: fd 0's console stream, or an opened file (one with FileOps only if opened for reading). */
+function readable(p: LinuxProcess, fd: number): Exclude<OpenFile, OpsFile> | null {
   const f = fileOf(p, fd);
-  return !f || (f.kind === 'console' && f.fd !== 0) ? null : f;
+  return !f || f.kind === 'ops' || (f.kind === 'console' && f.fd !== 0) ? null : f;
+}
+
+function opsReadable(p: LinuxProcess, fd: number): OpsFile | null {
+  const f = fileOf(p, fd);
+  return f?.kind === 'ops' && f.accmode !== 1 && f.ops.read ? f : null;
 }
 
 /** read(fd, buf, count) from fd 0 or an opened file. */
-export function sysRead(p: LinuxProcess, regs: PtRegs): number {
+export function sysRead(p: LinuxProcess, regs: PtRegs): number | MaySleep<number> {
+  const count = Math.min(arg(regs, 2), MAX_RW_COUNT);
+  const o = opsReadable(p, argInt(regs, 0));
+  if (o) return count < 0 ? -EINVAL : !accessOk(arg(regs, 1), count) ? -EFAULT : o.ops.read!(fileCaller(p), o, arg(regs, 1), count);
   const f = readable(p, argInt(regs, 0));
   if (!f) return -EBADF;
-  const count = Math.min(arg(regs, 2), MAX_RW_COUNT);
   if (count < 0) return -EINVAL;
   const bytes = f.kind === 'console' ? p.console.read(0, count) : f.data.subarray(f.pos, f.pos + count);
   if (!copyToUser(p.rt, arg(regs, 1), bytes)) return -EFAULT;
@@ -98,9 +131,10 @@ export function sysRead(p: LinuxProcess, regs: PtRegs): number {
  * A fault after some bytes returns those bytes, before any returns EFAULT.
  * @kernel fs/read_write.c do_readv, vfs_readv; lib/iov_iter.c __import_iovec
  */
-export function sysReadv(p: LinuxProcess, regs: PtRegs): number {
+export function* sysReadv(p: LinuxProcess, regs: PtRegs): MaySleep<number> {
+  const o = opsReadable(p, argInt(regs, 0));
   const f = readable(p, argInt(regs, 0));
-  if (!f) return -EBADF;
+  if (!f && !o) return -EBADF;
   const cnt = arg(regs, 2);
   if (cnt < 0 || cnt > 1024) return -EINVAL; // UIO_MAXIOV; vlen is unsigned long
   const iov = copyFromUser(p.rt, arg(regs, 1), cnt * 16);
@@ -117,6 +151,19 @@ export function sysReadv(p: LinuxProcess, regs: PtRegs): number {
     total += len;
   }
   if (total === 0) return 0;
+  if (o || !f) {
+    // do_loop_readv_writev: one ->read per segment until a short read.
+    let got = 0;
+    for (const s of segs) {
+      if (s.len === 0) continue;
+      const r = o!.ops.read!(fileCaller(p), o!, s.base, s.len);
+      const n = typeof r === 'number' ? r : yield* r;
+      if (n < 0) return got > 0 ? got : n;
+      got += n;
+      if (n < s.len) break;
+    }
+    return got;
+  }
   const data = f.kind === 'console' ? p.console.read(0, total) : f.data.subarray(f.pos, f.pos + total);
   let done = 0;
   for (const s of segs) {
@@ -134,6 +181,13 @@ function statOf(p: LinuxProcess, f: OpenFile): Uint8Array {
   const layout = layoutOf(stat64);
   const buf = new BufferStore(new Uint8Array(layout.size));
   const v = new StructView(layout, buf, 0);
+  if (f.kind === 'ops') {
+    v.set('st_mode', f.ops.mode);
+    v.set('st_nlink', 1);
+    v.set('st_blksize', 4096);
+    if (f.ops.rdev !== undefined) v.set('st_rdev', f.ops.rdev);
+    return buf.readBytes(0, layout.size);
+  }
   if (f.kind === 'bytes') {
     v.set('st_mode', S_IFREG | (f.proc ? 0o444 : 0o755));
     v.set('st_nlink', 1);
@@ -173,7 +227,7 @@ export function sysNewfstatat(p: LinuxProcess, regs: PtRegs): number {
     return copyToUser(p.rt, arg(regs, 2), statOf(p, f)) ? 0 : -EFAULT;
   }
   if (dirfd !== AT_FDCWD && path[0] !== 0x2f && !fileOf(p, dirfd)) return -EBADF;
-  const f = openable(p, new TextDecoder().decode(path));
+  const f = openable(p, new TextDecoder().decode(path), O_RDONLY);
   if (!f) return -ENOENT;
   return copyToUser(p.rt, arg(regs, 2), statOf(p, f)) ? 0 : -EFAULT;
 }
@@ -226,16 +280,21 @@ export function sysLseek(p: LinuxProcess, regs: PtRegs): number {
   const f = fileOf(p, argInt(regs, 0));
   if (!f) return -EBADF;
   if (f.kind === 'console') return p.console.kind(f.fd) === 'file' ? -EINVAL : -ESPIPE;
+  if (f.kind === 'ops' && f.ops.llseek === 'none') return -ESPIPE;
+  if (f.kind === 'ops' && f.ops.llseek === 'null') return (f.pos = 0);
   const off = arg(regs, 1);
   const whence = argInt(regs, 2);
-  const base = whence === 0 ? 0 : whence === 1 ? f.pos : whence === 2 ? f.data.length : NaN;
+  const size = f.kind === 'ops' ? 0 : f.data.length; // a device or sysctl has no size
+  const base = whence === 0 ? 0 : whence === 1 ? f.pos : whence === 2 ? size : NaN;
   if (Number.isNaN(base) || base + off < 0) return -EINVAL;
   f.pos = base + off;
   return f.pos;
 }
 
-/** What kentry lets a program open: its own executable and /proc/self/maps (fresh at each open). */
-function openable(p: LinuxProcess, path: string): OpenFile | null {
+/** What kentry lets a program open: its own executable, /proc/self/maps (fresh at each open) and the model files. */
+function openable(p: LinuxProcess, path: string, flags: number): OpenFile | null {
+  const ops = modelFile(path);
+  if (ops) return { kind: 'ops', path, ops, accmode: flags & O_ACCMODE, flags: flags & O_NONBLOCK, pos: 0, refs: 1 };
   if (path === '/proc/self/maps' || path === `/proc/${p.pid}/maps`) {
     return { kind: 'bytes', path, data: new TextEncoder().encode(procMaps(p.mm.vmas)), pos: 0, proc: true };
   }
@@ -250,9 +309,9 @@ function openCommon(p: LinuxProcess, dirfd: number, pathAddr: number, flags: num
   if (path === 'too-long') return -ENAMETOOLONG;
   if (path.length === 0) return -ENOENT;
   if (dirfd !== AT_FDCWD && path[0] !== 0x2f && !fileOf(p, dirfd)) return -EBADF;
-  const f = openable(p, new TextDecoder().decode(path));
+  const f = openable(p, new TextDecoder().decode(path), flags);
   if (!f) return flags & O_CREAT ? -EACCES : -ENOENT;
-  if ((flags & O_ACCMODE) !== O_RDONLY || flags & O_CREAT) return -EACCES;
+  if (f.kind === 'ops' ? !mayOpen(f.ops, flags & O_ACCMODE) : (flags & O_ACCMODE) !== O_RDONLY || flags & O_CREAT) return -EACCES;
   const fd = lowestFreeFd(p.files);
   if (fd === null) return -EMFILE;
   p.files.set(fd, f);
@@ -288,7 +347,12 @@ export function sysReadlinkat(p: LinuxProcess, regs: PtRegs): number {
   return readlinkCommon(p, arg(regs, 1), arg(regs, 2), argInt(regs, 3));
 }
 
-/** close(fd) */
+/** close(fd): the last descriptor of an open file with FileOps releases it (fput → __fput → f_op->release). */
 export function sysClose(p: LinuxProcess, regs: PtRegs): number {
-  return p.files.delete(argInt(regs, 0)) ? 0 : -EBADF;
+  const fd = argInt(regs, 0);
+  const f = fileOf(p, fd);
+  if (!f) return -EBADF;
+  p.files.delete(fd);
+  if (f.kind === 'ops' && --f.refs === 0) f.ops.release?.(f);
+  return 0;
 }

@@ -16,6 +16,7 @@ import {
 import { sysBrk, sysMadvise, sysMmap, sysMprotect, sysMunmap, sysPkeyMprotect } from './mm.js';
 import { sysMremap } from './mremap.js';
 import { sysPkeyAlloc, sysPkeyFree } from './pkeys.js';
+import { sysPipe, sysPipe2, sysVmsplice } from './pipe.js';
 import type { LinuxProcess } from './process.js';
 import {
   sysClockGettime, sysClockNanosleep, sysGettimeofday, sysNanosleep, sysPause, sysRestartSyscall, sysTime,
@@ -44,6 +45,7 @@ export function linuxSyscalls(p: LinuxProcess, cpu: Cpu): [number, SyscallFn][] 
     [16, (r) => sysIoctl(p, r)],
     [19, (r) => sysReadv(p, r)],
     [20, (r) => sysWritev(p, r)],
+    [22, (r) => sysPipe(p, r)],
     [24, () => sysSchedYield(p)],
     [25, (r) => sysMremap(p, r)],
     [28, (r) => sysMadvise(p, r)],
@@ -78,6 +80,8 @@ export function linuxSyscalls(p: LinuxProcess, cpu: Cpu): [number, SyscallFn][] 
     [262, (r) => sysNewfstatat(p, r)],
     [267, (r) => sysReadlinkat(p, r)],
     [273, (r) => sysSetRobustList(p, r)],
+    [278, (r) => sysVmsplice(p, r)],
+    [293, (r) => sysPipe2(p, r)],
     [302, (r) => sysPrlimit64(p, r)],
     [318, (r) => sysGetrandom(p, r)],
     [329, (r) => sysPkeyMprotect(p, r)],
