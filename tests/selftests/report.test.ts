@@ -45,6 +45,24 @@ describe('judge: one run', () => {
   });
 });
 
+describe('judge: a test whose exit status cannot tell (protection_keys)', () => {
+  const pk = SELFTESTS.find((t) => t.name === 'protection_keys')!;
+  it('passes only with its done line', () => {
+    expect(judge('has pkeys: 1\ntest  0 PASSED (iteration 1)\ndone (all tests OK)\n', '', exited(0), 60, pk).status).toBe('pass');
+    const cut = judge('has pkeys: 1\ntest  0 PASSED (iteration 1)\n', '', exited(0), 60, pk);
+    expect(cut.status).toBe('fail');
+    expect(cut.detail).toContain('test 0 PASSED (iteration 1)');
+  });
+  it('its own assert line is the detail, even when the first process exited 0', () => {
+    const out = 'test 13 PASSED (iteration 1)\nassert() at protection_keys.c::450 test_nr: 14 iteration: 1\n';
+    expect(judge(out, '', exited(0), 60, pk)).toEqual({ status: 'fail', detail: 'assert() at protection_keys.c::450 test_nr: 14 iteration: 1' });
+  });
+  it('a CPU without PKU is a skip, not a pass', () => {
+    const out = 'has pkeys: 0\nrunning PKEY tests for unsupported CPU/OS\n';
+    expect(judge(out, '', exited(0), 60, pk).status).toBe('skip');
+  });
+});
+
 describe('the suite report', () => {
   const designs = [...REQUIRED_DESIGNS, 'pks-in-pt_regs'];
   const cellOf = (test: string, column: string, detail: string | null): CellResult => ({
@@ -54,10 +72,23 @@ describe('the suite report', () => {
   const allPass = (tests: readonly string[]): CellResult[] =>
     tests.flatMap((t) => [NATIVE, ...designs].map((c) => cellOf(t, c, null)));
 
-  it('names the five selftests of the issue, check_initial_reg_state with its own entry point', () => {
+  it('names the five selftests of issue 5 and the two of M5 item 8, check_initial_reg_state with its own entry point', () => {
     expect(SELFTESTS.map((t) => t.name).sort()).toEqual(
-      ['check_initial_reg_state', 'sigreturn', 'sigtrap_loop', 'single_step_syscall', 'syscall_nt']);
+      ['check_initial_reg_state', 'protection_keys', 'sigreturn', 'sigtrap_loop', 'single_step_syscall', 'syscall_nt', 'syscall_numbering']);
+    expect(SELFTESTS.find((t) => t.name === 'protection_keys')?.dir).toBe('mm');
     expect(SELFTESTS.find((t) => t.name === 'check_initial_reg_state')?.extraFlags).toContain('-Wl,-ereal_start');
+  });
+
+  it('accepts a native skip but not a skip under a design; a pending test never decides', () => {
+    const skip = (r: CellResult): CellResult => ({ ...r, status: 'skip', detail: 'no PKU' });
+    const nativeSkip = allPass(['a']).map((r) => (r.column === NATIVE ? skip(r) : r));
+    expect(buildReport(['a'], designs, nativeSkip).ok).toBe(true);
+    const modelSkip = allPass(['a']).map((r) => (r.column === 'aux' ? skip(r) : r));
+    expect(buildReport(['a'], designs, modelSkip).ok).toBe(false);
+    const failing = allPass(['a', 'b']).map((r) => (r.test === 'b' && r.column === 'upstream' ? cellOf('b', 'upstream', 'x') : r));
+    const report = buildReport(['a', 'b'], designs, failing, { b: 'needs fork' });
+    expect(report.ok).toBe(true);
+    expect(formatTable(report)).toContain('+ b is pending (does not decide the exit status): needs fork');
   });
 
   it('is ok when every required cell passes, even if an informative design fails', () => {
