@@ -1,5 +1,5 @@
 /** The host side of a guest's standard streams for `kentry run` (Node only). */
-import { fstatSync, readSync, writeSync } from 'node:fs';
+import { fstatSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import type { FdKind, HostConsole, Winsize } from '../src/kernel/syscalls/host.js';
 
@@ -21,6 +21,15 @@ export class NodeConsole implements HostConsole {
     const streams = fd === 1 ? [process.stdout] : fd === 2 ? [process.stderr] : [process.stdout, process.stderr];
     const tty = streams.find((s) => s.isTTY);
     return { rows: tty?.rows ?? 0, cols: tty?.columns ?? 0 };
+  }
+
+  /** execve's file: a regular host file, read whole (the guest's relative paths are the host's cwd's). */
+  readFile(path: string): Uint8Array | null {
+    try {
+      return statSync(path).isFile() ? readFileSync(path) : null;
+    } catch {
+      return null;
+    }
   }
 
   write(fd: number, bytes: Uint8Array): void {

@@ -36,9 +36,17 @@ export interface MapFlags {
   readonly dirty?: boolean;
 }
 
+/** Where a builder's table frames come from when several page-table trees share one range. */
+export interface TableFrameSource {
+  /** A zeroed 4-KiB frame for a paging-structure table. */
+  allocTable(): number;
+}
+
 export interface PageTableBuilderOptions {
   /** Physical address where table frames start (4-KiB aligned). */
   readonly tableBase: number;
+  /** Table frames from this source instead of the builder's own range (tableBase/tableLimit then unused). */
+  readonly tables?: TableFrameSource;
   /** End of the table range (exclusive); default tableBase + 1 MiB. */
   readonly tableLimit?: number;
 }
@@ -52,6 +60,19 @@ export interface EntryEdit {
 }
 
 const TWO_32 = 2 ** 32;
+
+/** Physical address of the PTE for `la` in the tree at `root`, or null when a table above it is missing (or a large page maps it). */
+export function pteAddressIn(phys: PhysMemory, root: number, la: number): number | null {
+  let table = root;
+  for (let l = 4; l > 1; l--) {
+    const ea = table + tableIndex(la, l as 1 | 2 | 3 | 4) * 8;
+    const lo = phys.read32(ea);
+    if ((lo & PTE_P) === 0 || (l < 4 && (lo & PTE_PS) !== 0)) return null;
+    table = ((lo & PTE_ADDR_LO) >>> 0) + (phys.read32(ea + 4) & 0xf_ffff) * TWO_32;
+  }
+  return table + tableIndex(la, 1) * 8;
+}
+
 const TABLE_FLAGS = PTE_P | PTE_RW | PTE_US;
 
 export class PageTableBuilder {
@@ -59,6 +80,7 @@ export class PageTableBuilder {
   readonly root: number;
   private next: number;
   private readonly limit: number;
+  private readonly source: TableFrameSource | undefined;
 
   constructor(
     readonly phys: PhysMemory,
@@ -69,11 +91,13 @@ export class PageTableBuilder {
     }
     this.next = options.tableBase;
     this.limit = options.tableLimit ?? options.tableBase + 0x10_0000;
+    this.source = options.tables;
     this.root = this.allocTable();
   }
 
-  /** A zeroed 4-KiB frame from the table range. */
+  /** A zeroed 4-KiB frame from the table range (or the shared source). */
   allocTable(): number {
+    if (this.source) return this.source.allocTable();
     if (this.next + PAGE_SIZE_4K > this.limit) {
       throw new PageTableBuildError(`page-table range exhausted at 0x${this.next.toString(16)}`);
     }
@@ -111,6 +135,11 @@ export class PageTableBuilder {
       table = ((lo & PTE_ADDR_LO) >>> 0) + (this.phys.read32(ea + 4) & 0xf_ffff) * TWO_32;
     }
     return table + tableIndex(la, level) * 8;
+  }
+
+  /** Physical address of the PTE for `la`, or null when a table above it is missing (or a large page maps it). */
+  pteAddress(la: number): number | null {
+    return pteAddressIn(this.phys, this.root, la);
   }
 
   readEntry(la: number, level: 1 | 2 | 3 | 4): { lo: number; hi: number } {

@@ -11,7 +11,7 @@ import { MODE_SUPERVISOR } from '../cpu/mmu.js';
 import { linearStore } from '../cpu/linear-store.js';
 import type { Design } from '../design/build.js';
 import {
-  PREEMPT_OFFSET, checkEntryCpu, createEntryCpu, createEntryDeps, needResched,
+  PREEMPT_OFFSET, checkEntryCpu, createEntryCpu, createEntryDeps, needResched, syscallExitToUserMode,
   type ArchEntryHooks, type EntryCpu, type EntryDeps, type EntryViolation, type IrqControl, type MaySleep,
 } from './generic/index.js';
 import { LOCAL_TIMER_VECTOR } from './arch/x86/entry/symbols.js';
@@ -95,6 +95,8 @@ export interface Kernel {
   run(budget: number): KernelExit;
   /** Tasks that have died (exit_group or a fatal signal), in order. */
   readonly exited: readonly Task[];
+  /** Called as each task dies, before it schedules away for good (the process layer's exit_notify). */
+  readonly exitHooks: ((t: Task) => void)[];
   /** Sends every kernel entry's event to `sink` (null: stop). */
   setTrace(sink: EntryTraceSink | null): void;
   /** Generic entry code's balance and WARN checks (DESIGN.md §4 invariant 5). */
@@ -186,6 +188,10 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
       })),
       // exc_int3: user mode as USER_TRAPS says; kernel mode → kprobe_int3_handler (kprobe-int3.ts).
       exc_int3: (rt, call) => (excInt3Fn ??= excInt3(c()))(rt, call),
+      // ret_from_fork for a forked user task: syscall_exit_to_user_mode(regs), then the IRET path (switch.ts).
+      ret_from_fork_user: function* retFromForkUser(rt, call) {
+        yield* syscallExitToUserMode(k().deps, new PtRegs(rt, design.ptRegs, call.address(0)));
+      },
       __switch_to: (rt, call) => switchTo()(rt, call),
       schedule_tail: (rt, call) => scheduleTail()(rt, call),
       ct_cpuidle_enter: () => { k().entryCpu.ct.ctIdleEnter(); },
@@ -244,10 +250,12 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
   const trace: { sink: EntryTraceSink | null } = { sink: null };
   const exited: Task[] = [];
   const newlyExited: Task[] = [];
+  const exitHooks: ((t: Task) => void)[] = [];
   const noteExit = (t: Task): void => {
     if (t.exit?.kind === 'exited') trace.sink?.({ kind: 'exit', pid: t.pid, code: t.exit.code });
     exited.push(t);
     newlyExited.push(t);
+    for (const hook of exitHooks) hook(t);
   };
   // Tasks: the idle task (pid 0, "swapper") runs cpu_idle_loop when nothing else can run.
   const symbol = (name: string): number => {
@@ -301,7 +309,7 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
     startUser(source, name = 'user') {
       const pid = nextPid++;
       const task = newTask(platform, pid, name, 'user');
-      startUserTask(platform, source, pid);
+      startUserTask(platform, source, task.stackTop);
       this.adopt(task);
       return task;
     },
@@ -326,6 +334,7 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
       }
     },
     exited,
+    exitHooks,
     setTrace: (sink) => {
       trace.sink = sink;
     },

@@ -1,13 +1,17 @@
 /**
  * A user address space (mm_struct) for one process: its VMAs, the brk
- * heap and the mmap area, over the kernel's page tables. Pages are mapped
- * when a mapping is made (no demand paging yet), so a user #PF is always a
- * bad access. Each VMA carries its protection key (vm_flags VM_PKEY_BIT*),
- * and its PTEs carry the same key in bits 62:59, so the MMU checks PKRU.
+ * heap and the mmap area, over its own page tables (whose kernel half is
+ * init_mm's). Pages are mapped when a mapping is made (no demand paging
+ * yet), so a user #PF is a bad access — or a write to a page fork left
+ * shared copy-on-write, which handleFault resolves. Each VMA carries its
+ * protection key (vm_flags VM_PKEY_BIT*), and its PTEs carry the same key in
+ * bits 62:59, so the MMU checks PKRU.
  * @kernel mm/mmap.c do_mmap, do_brk_flags, mm/mprotect.c mprotect_fixup, mm/util.c vm_mmap, mm/mremap.c move_vma
+ * @kernel kernel/fork.c dup_mmap, mm/memory.c copy_pte_range, do_wp_page, wp_page_copy, mm/mmap.c exit_mmap
  */
-import { PTE_ADDR_LO, PTE_P } from '../cpu/arch.js';
+import { PTE_ADDR_LO, PTE_P, PTE_RW } from '../cpu/arch.js';
 import type { Mmu } from '../cpu/mmu.js';
+import type { PageTableBuilder } from '../cpu/page-table-builder.js';
 import type { AddressSpace } from './arch/x86/address-space.js';
 import { PAGE_SIZE, TASK_SIZE_MAX } from './arch/x86/memory-map.js';
 
@@ -25,7 +29,13 @@ export interface Vma {
   offset: number;
   /** The protection key (vma_pkey); absent means key 0. */
   pkey?: number;
+  /** VM_SHARED (MAP_SHARED): fork shares its pages instead of copying them on write. */
+  shared?: boolean;
 }
+
+/** X86_PF_PROT and X86_PF_WRITE of a #PF error code (arch/x86/include/asm/trap_pf.h). */
+const PF_PROT = 1 << 0;
+const PF_WRITE = 1 << 1;
 
 /** The protection key of the VMA containing `address`, or null when none does (si_pkey of a PKU fault, vma_pkey). */
 export function vmaPkey(mm: UserMm, address: number): number | null {
@@ -54,10 +64,21 @@ export class UserMm {
   /** mm->context.execute_only_pkey: -1 until a PROT_EXEC-only mapping asks for one. */
   executeOnlyPkey = -1;
 
+  /** This mm's page tables (mm->pgd); CR3 holds its root while one of its tasks runs. */
+  readonly pt: PageTableBuilder;
+  private released = false;
+
   constructor(
     private readonly space: AddressSpace,
     private readonly mmu: Mmu,
-  ) {}
+  ) {
+    this.pt = space.newUserTree();
+  }
+
+  /** The CR3 value of this mm (its PGD's physical address). */
+  get root(): number {
+    return this.pt.root;
+  }
 
   /** The VMA containing `a`, if any. */
   find(a: number): Vma | undefined {
@@ -75,12 +96,12 @@ export class UserMm {
    * address of each page, in order, for the caller to fill, or null when
    * the machine's memory cannot back it (-ENOMEM).
    */
-  map(start: number, end: number, prot: number, name: string, offset = 0, pkey = 0): number[] | null {
+  map(start: number, end: number, prot: number, name: string, offset = 0, pkey = 0, shared = false): number[] | null {
     // Every page is backed now (no demand paging), so a mapping larger than free memory fails up front: -ENOMEM.
     if ((end - start) / PAGE_SIZE > this.space.framesLeft()) return null;
     this.unmap(start, end);
     const frames = this.fill(start, end, prot, pkey);
-    this.vmas.push({ start, end, prot, name, offset, pkey });
+    this.vmas.push(shared ? { start, end, prot, name, offset, pkey, shared } : { start, end, prot, name, offset, pkey });
     this.vmas.sort((x, y) => x.start - y.start);
     this.merge();
     return frames;
@@ -104,16 +125,130 @@ export class UserMm {
    * write-only or execute-only page: those stay readable (execute-only
    * comes from a protection key instead).
    */
-  private setPte(a: number, pa: number, prot: number, pkey: number): void {
-    this.space.pt.map4k(a, pa, { user: true, writable: (prot & PROT_WRITE) !== 0, noExec: (prot & PROT_EXEC) === 0, key: pkey });
-    if ((prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) === 0) this.space.pt.updateEntry(a, 1, { clearLo: PTE_P });
+  private setPte(a: number, pa: number, prot: number, pkey: number, shared = false): void {
+    // A private page still shared with another mm after fork stays write-protected until a write copies it (do_wp_page).
+    const writable = (prot & PROT_WRITE) !== 0 && (shared || !this.space.frameShared(pa));
+    this.pt.map4k(a, pa, { user: true, writable, noExec: (prot & PROT_EXEC) === 0, key: pkey });
+    if ((prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) === 0) this.pt.updateEntry(a, 1, { clearLo: PTE_P });
     this.mmu.invlpg(a);
   }
 
-  /** The physical frame under a mapped user page (present or PROT_NONE). */
-  private frameAt(a: number): number {
-    const { lo, hi } = this.space.pt.readEntry(a, 1);
+  /** The physical frame under a mapped user page (present or PROT_NONE), or null when none is mapped there. */
+  private frameAt(a: number): number | null {
+    const ea = this.pt.pteAddress(a);
+    if (ea === null) return null;
+    const phys = this.space.phys;
+    const lo = phys.read32(ea);
+    const hi = phys.read32(ea + 4);
+    if (lo === 0 && hi === 0) return null;
     return ((lo & PTE_ADDR_LO) >>> 0) + (hi & 0xf_ffff) * 2 ** 32;
+  }
+
+  /** The leaf PTE of user page `a` as read by the MMU, or null (for readers such as the core dumper). */
+  pte(a: number): { lo: number; hi: number } | null {
+    const ea = this.pt.pteAddress(a);
+    if (ea === null) return null;
+    return { lo: this.space.phys.read32(ea), hi: this.space.phys.read32(ea + 4) };
+  }
+
+  /**
+   * handle_mm_fault for what the model can fault on and fix: a write to a
+   * present, write-protected page of a writable private VMA — fork's
+   * copy-on-write. A page no other mm holds any more is made writable in
+   * place (wp_page_reuse); else its contents go to a fresh frame
+   * (wp_page_copy). Returns whether the access may be retried.
+   */
+  handleFault(address: number, errorCode: number): boolean {
+    if ((errorCode & (PF_PROT | PF_WRITE)) !== (PF_PROT | PF_WRITE)) return false;
+    const v = this.find(address);
+    if (!v || (v.prot & PROT_WRITE) === 0) return false;
+    const a = pageDown(address);
+    const old = this.frameAt(a);
+    const entry = this.pte(a);
+    if (old === null || entry === null || (entry.lo & PTE_RW) !== 0) return false;
+    // Only a present page can be copy-on-write; a key fault (PK) would not set PROT alone, and PKU faults reach here with PK too.
+    if ((errorCode & (1 << 5)) !== 0) return false;
+    let frame = old;
+    if (this.space.frameShared(old) && !v.shared) {
+      frame = this.space.allocFrame();
+      this.space.phys.writeBytes(frame, this.space.phys.readBytes(old, PAGE_SIZE));
+      this.space.putFrame(old);
+    }
+    this.setPte(a, frame, v.prot, v.pkey ?? 0, v.shared);
+    return true;
+  }
+
+  /**
+   * access_remote_vm with FOLL_FORCE (ptrace's PEEK/POKE): `length` bytes at
+   * `address` through this mm's tables whatever the pages' rights; a write
+   * to a private page breaks its copy-on-write sharing first (a forced write
+   * to read-only text gets a private copy, as gup's FOLL_FORCE|FOLL_WRITE
+   * does). null when a page is not mapped (-EIO).
+   */
+  accessForce(address: number, length: number, write: Uint8Array | null): Uint8Array | null {
+    const out = new Uint8Array(length);
+    for (let done = 0; done < length;) {
+      const a = address + done;
+      const n = Math.min(length - done, PAGE_SIZE - (a % PAGE_SIZE));
+      const v = this.find(a);
+      let frame = this.frameAt(pageDown(a));
+      if (!v || frame === null) return null;
+      if (write) {
+        if (this.space.frameShared(frame) && !v.shared) {
+          const copy = this.space.allocFrame();
+          this.space.phys.writeBytes(copy, this.space.phys.readBytes(frame, PAGE_SIZE));
+          this.space.putFrame(frame);
+          this.setPte(pageDown(a), copy, v.prot, v.pkey ?? 0);
+          frame = copy;
+        }
+        this.space.phys.writeBytes(frame + (a % PAGE_SIZE), write.subarray(done, done + n));
+      } else {
+        out.set(this.space.phys.readBytes(frame + (a % PAGE_SIZE), n), done);
+      }
+      done += n;
+    }
+    return out;
+  }
+
+  /**
+   * dup_mmap: the child's mm — the same VMAs, brk and key allocation, and
+   * every mapped page shared: MAP_SHARED pages as they are, private ones
+   * write-protected in both (copy_present_pte), to be copied on the first
+   * write by either.
+   */
+  dup(): UserMm {
+    const child = new UserMm(this.space, this.mmu);
+    for (const v of this.vmas) {
+      child.vmas.push({ ...v });
+      for (let a = v.start; a < v.end; a += PAGE_SIZE) {
+        const ea = this.pt.pteAddress(a);
+        const frame = this.frameAt(a);
+        if (ea === null || frame === null) continue;
+        this.space.getFrame(frame);
+        const phys = this.space.phys;
+        if (!v.shared && (phys.read32(ea) & PTE_RW) !== 0) {
+          phys.write32(ea, phys.read32(ea) & ~PTE_RW); // ptep_set_wrprotect in the parent
+          this.mmu.invlpg(a);
+        }
+        child.pt.map4k(a, frame, { user: true });
+        const cea = child.pt.pteAddress(a)!;
+        phys.write32(cea, phys.read32(ea));
+        phys.write32(cea + 4, phys.read32(ea + 4));
+      }
+    }
+    child.startBrk = this.startBrk;
+    child.brk = this.brk;
+    child.pkeyAllocationMap = this.pkeyAllocationMap;
+    child.executeOnlyPkey = this.executeOnlyPkey;
+    return child;
+  }
+
+  /** exit_mmap: every mapping dropped (frames freed when no other mm holds them), then the page tables. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.unmap(0, TASK_SIZE_MAX + PAGE_SIZE);
+    this.space.freeUserTree(this.pt);
   }
 
   /**
@@ -154,6 +289,7 @@ export class UserMm {
       const last = out[out.length - 1];
       const anon = !v.name.startsWith('/');
       if (last && last.end === v.start && last.prot === v.prot && last.name === v.name && (last.pkey ?? 0) === (v.pkey ?? 0) &&
+          (last.shared ?? false) === (v.shared ?? false) &&
           (anon || last.offset + (last.end - last.start) === v.offset)) {
         last.end = v.end;
       } else {
@@ -168,8 +304,11 @@ export class UserMm {
   unmap(start: number, end: number): void {
     for (const part of this.reshape(start, end, () => null)) {
       for (let a = part.start; a < part.end; a += PAGE_SIZE) {
-        this.space.pt.updateEntry(a, 1, { clearLo: -1, clearHi: -1 });
+        const frame = this.frameAt(a);
+        if (frame === null) continue;
+        this.pt.updateEntry(a, 1, { clearLo: -1, clearHi: -1 });
         this.mmu.invlpg(a);
+        this.space.putFrame(frame);
       }
     }
   }
@@ -185,7 +324,10 @@ export class UserMm {
     this.merge();
     for (const part of parts) {
       const pkey = pkeyOf(part);
-      for (let a = part.start; a < part.end; a += PAGE_SIZE) this.setPte(a, this.frameAt(a), prot, pkey);
+      for (let a = part.start; a < part.end; a += PAGE_SIZE) {
+        const frame = this.frameAt(a);
+        if (frame !== null) this.setPte(a, frame, prot, pkey, part.shared);
+      }
     }
     return true;
   }
@@ -223,18 +365,24 @@ export class UserMm {
     const grow = (newLen - oldLen) / PAGE_SIZE + (keepOld ? oldLen / PAGE_SIZE : 0);
     if (grow > this.space.framesLeft()) return false;
     const pkey = v.pkey ?? 0;
-    const frames: number[] = [];
-    for (let a = from; a < from + oldLen; a += PAGE_SIZE) frames.push(this.frameAt(a));
+    const frames: (number | null)[] = [];
+    for (let a = from; a < from + oldLen; a += PAGE_SIZE) {
+      const frame = this.frameAt(a);
+      if (frame !== null) this.space.getFrame(frame); // held across the unmap below
+      frames.push(frame);
+    }
     // A special name ([heap], [stack]) belongs to the place, not the pages (show_map_vma); a file keeps its name and offset.
     const file = v.name.startsWith('/');
     const moved: Vma = { start: to, end: to + newLen, prot: v.prot, name: file ? v.name : '', offset: file ? v.offset + (from - v.start) : 0, pkey };
     if (keepOld) {
+      frames.forEach((pa) => { if (pa !== null) this.space.putFrame(pa); }); // the old mapping's references
       for (let a = from; a < from + oldLen; a += PAGE_SIZE) this.setPte(a, this.space.allocFrame(), v.prot, pkey);
     } else {
       this.unmap(from, from + oldLen);
     }
     this.unmap(to, to + newLen);
-    frames.forEach((pa, i) => this.setPte(to + i * PAGE_SIZE, pa, moved.prot, pkey));
+    // The reference taken above is now the new mapping's.
+    frames.forEach((pa, i) => { if (pa !== null) this.setPte(to + i * PAGE_SIZE, pa, moved.prot, pkey); });
     this.fill(to + oldLen, to + newLen, moved.prot, pkey);
     this.vmas.push(moved);
     this.vmas.sort((x, y) => x.start - y.start);

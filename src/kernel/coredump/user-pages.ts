@@ -6,16 +6,14 @@
  * @kernel mm/gup.c get_dump_page; fs/coredump.c dump_user_range
  */
 import { PTE_ADDR_LO, PTE_D } from '../../cpu/arch.js';
+import { pteAddressIn } from '../../cpu/page-table-builder.js';
 import type { Platform } from '../arch/x86/platform.js';
 import { PAGE_SIZE } from '../arch/x86/memory-map.js';
 
-/** The leaf PTE of a mapped user page, or null. */
+/** The leaf PTE of a mapped user page of the dumping task's mm (the tree CR3 holds), or null. */
 function pte(platform: Platform, address: number): { lo: number; hi: number } | null {
-  try {
-    return platform.space.pt.readEntry(address - (address % PAGE_SIZE), 1);
-  } catch {
-    return null; // no page table for it: nothing mapped
-  }
+  const ea = pteAddressIn(platform.phys, platform.cpu.mmu.cr3 - (platform.cpu.mmu.cr3 % PAGE_SIZE), address - (address % PAGE_SIZE));
+  return ea === null ? null : { lo: platform.phys.read32(ea), hi: platform.phys.read32(ea + 4) };
 }
 
 /** The physical frame of the user page at `address` (PROT_NONE pages keep theirs with P clear), or null. */

@@ -5,19 +5,15 @@
  */
 import { mulberry32 } from '../../lib/prng.js';
 import type { ArgString } from '../../elf/index.js';
-import { cpuid } from '../../cpu/cpuid.js';
 import { fpuClearUserStates } from '../arch/x86/fpu-signal.js';
 import { newTask } from '../arch/x86/process.js';
-import { enterUserMode, mapTaskStack } from '../arch/x86/user-task.js';
+import { enterUserMode } from '../arch/x86/user-task.js';
 import type { Kernel, Task } from '../boot.js';
-import { UserMm } from '../mm.js';
 import type { HostConsole } from '../syscalls/host.js';
 import type { LinuxProcess } from '../syscalls/process.js';
-import { linuxSyscalls } from '../syscalls/table.js';
 import type { FdTable } from '../syscalls/files.js';
-import { loadElf } from './binfmt-elf.js';
-import { checkAlarm } from '../syscalls/time.js';
-import { LOCAL_TIMER_VECTOR } from '../arch/x86/entry/symbols.js';
+import { loadImage } from './execve.js';
+import { addProcess, worldOf } from './world.js';
 
 export interface ProgramOptions {
   readonly argv: readonly ArgString[];
@@ -42,15 +38,13 @@ export function startProgram(k: Kernel, pid: number, file: Uint8Array, o: Progra
   const cpu = platform.cpu;
   const rand = mulberry32(o.seed ?? 1);
   const random = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => Math.floor(rand() * 256));
-  const mm = new UserMm(platform.space, cpu.mmu);
   const exePath = o.exePath ?? (o.execfn.startsWith('/') ? o.execfn : `/${o.execfn}`);
-  const image = loadElf(mm, (pa, bytes) => platform.phys.writeBytes(pa, bytes), file, {
-    argv: o.argv, envp: o.envp, execfn: o.execfn, exePath, random: random(16), xcr0: cpu.xcr0, cpuid1Edx: cpuid(cpu, 1, 0)[3],
-  });
+  const { mm, image } = loadImage(k, file, { argv: o.argv, envp: o.envp, execfn: o.execfn, exePath, random: random(16) });
   const files: FdTable = new Map();
   for (const fd of [0, 1, 2]) if (o.console.kind(fd) !== 'closed') files.set(fd, { kind: 'console', fd });
   const task = newTask(platform, pid, o.execfn.split('/').pop() || 'program', 'user');
   task.userMm = mm;
+  const world = worldOf(k);
   const process: LinuxProcess = {
     pid, task, rt: platform.native, mm, console: o.console, exePath, exe: file, files,
     clearChildTid: 0, robustList: null, nsPerInstruction: 1,
@@ -59,25 +53,16 @@ export function startProgram(k: Kernel, pid: number, file: Uint8Array, o: Progra
     clock: { sleptNs: 0, alarmAt: null },
     sleepForever: () => k.sched.sleepTicks(Infinity),
     schedYield: () => k.sched.schedule(),
+    world, parent: null, children: [], exitSignal: 0, vforkParent: null, reaped: false,
   };
-  // Every system call first sees whether alarm()'s deadline has passed (so does every timer tick).
-  for (const [nr, fn] of linuxSyscalls(process, cpu)) {
-    k.syscalls.set(nr, (regs) => {
-      checkAlarm(process);
-      return fn(regs);
-    });
-  }
-  const tick = k.irqHandlers.get(LOCAL_TIMER_VECTOR);
-  k.irqHandlers.set(LOCAL_TIMER_VECTOR, (rt, regs, vector) => {
-    tick?.(rt, regs, vector);
-    checkAlarm(process);
-  });
-  const stackTop = mapTaskStack(platform, pid);
+  addProcess(world, process);
   k.adopt(task);
+  // switch_mm to the new process's tables, then the first return to user mode (start_thread).
+  cpu.mmu.setCr3(mm.root);
   // fpu_flush_thread at exec: the user FPU state to init, PKRU = init_pkru_value (pkru_write_default).
   fpuClearUserStates(cpu);
   // The new mm has no LDT (load_mm_ldt → clear_LDT: a null LDTR).
   cpu.lldt(0);
-  enterUserMode(platform, image.entry, image.rsp, stackTop, true);
+  enterUserMode(platform, image.entry, image.rsp, task.stackTop, true);
   return { task, process };
 }

@@ -17,6 +17,8 @@ export interface HostConsole {
    * TIOCGWINSZ/TCGETS on it are ENOTTY.
    */
   winsize?(fd: number): Winsize | null;
+  /** A host file's bytes for execve (null when it cannot be read); absent: only the program's own image can be executed. */
+  readFile?(path: string): Uint8Array | null;
 }
 
 /** struct winsize's rows and columns (the pixel sizes are 0, as terminals leave them). */

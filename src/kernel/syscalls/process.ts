@@ -10,6 +10,7 @@ import type { UserMm } from '../mm.js';
 import type { HostConsole } from './host.js';
 import type { FdTable } from './files.js';
 import type { MaySleep } from '../generic/index.js';
+import type { PtRegs } from '../arch/x86/regs.js';
 
 /** The process's virtual clock (time.ts): what it slept, and a pending alarm's deadline. */
 export interface ProcessClock {
@@ -39,17 +40,59 @@ export type RestartBlock =
   | { readonly kind: 'nanosleep'; readonly expires: number; readonly rmtp: number }
   | { readonly kind: 'futex'; readonly uaddr: number; readonly val: number; readonly expires: number; readonly bitset: number; readonly shared: boolean };
 
+/**
+ * The processes of one kernel and the services of their life cycle, which
+ * need the whole kernel (exec/world.ts builds it): fork, exec, waking a
+ * sleeper. System calls reach other processes only through here.
+ */
+export interface ProcessWorld {
+  /** Live and zombie processes by pid (find_task_by_vpid). */
+  readonly byPid: Map<number, LinuxProcess>;
+  /** kernel_clone: the child's pid or a negative errno. */
+  clone(parent: LinuxProcess, regs: PtRegs, args: CloneArgs): MaySleep<number>;
+  /** do_execveat_common after the arguments were copied in: a negative errno, or 0 with the registers of the new image set. */
+  exec(p: LinuxProcess, regs: PtRegs, path: string, argv: readonly Uint8Array[], envp: readonly Uint8Array[]): number;
+  /** wake_up_process: a sleeping task runs again. */
+  wake(task: Task): void;
+  /** Takes a zombie child off the books (release_task). */
+  reap(child: LinuxProcess): void;
+}
+
+/** struct kernel_clone_args: what fork, vfork, clone and clone3 ask for. */
+export interface CloneArgs {
+  readonly flags: bigint;
+  /** exit_signal: CSIGNAL of clone's flags, clone3's exit_signal. */
+  readonly exitSignal: number;
+  /** The child's stack pointer (0: the parent's). */
+  readonly stack: number;
+  readonly parentTid: number;
+  readonly childTid: number;
+  readonly tls: bigint;
+}
+
 export interface LinuxProcess {
   readonly pid: number;
   /** Its (single) task: signal state, exit. */
   readonly task: Task;
   readonly rt: NativeRuntime;
-  readonly mm: UserMm;
+  /** Its address space (execve replaces it; a vfork child borrows its parent's). */
+  mm: UserMm;
   readonly console: HostConsole;
   /** The executable's absolute path (readlink("/proc/self/exe"): d_path of the file, always absolute). */
-  readonly exePath: string;
+  exePath: string;
   /** The executable's bytes (opening /proc/self/exe or exePath reads them). */
-  readonly exe: Uint8Array;
+  exe: Uint8Array;
+  /** The other processes and the life-cycle services. */
+  readonly world: ProcessWorld;
+  /** real_parent; null for the first process (its parent is kentry's caller). */
+  parent: LinuxProcess | null;
+  readonly children: LinuxProcess[];
+  /** exit_signal: what the parent is sent at this process's death (SIGCHLD for fork; 0: none). */
+  exitSignal: number;
+  /** vfork_done: the parent sleeping until this child execs or exits. */
+  vforkParent: LinuxProcess | null;
+  /** Waited for: gone from the books. */
+  reaped: boolean;
   /** Open file descriptors. */
   readonly files: FdTable;
   /** set_tid_address's clear_child_tid. */

@@ -114,24 +114,35 @@ export function sysRtSigpending(p: LinuxProcess, regs: PtRegs): number {
   return copyToUser(p.rt, arg(regs, 0), u64(set & p.task.signals.blocked)) ? 0 : -EFAULT;
 }
 
-/** kill(pid, sig): this process only (pid, 0 or -1 reach it; others do not exist). sig 0 checks. */
+/**
+ * kill(pid, sig): pid > 0 one process; 0 and -1 and -pgid every process
+ * (kentry has one process group, and no permission checks: all run as
+ * root), -1 leaving out the caller and pid 1 (kill_something_info). A
+ * zombie takes the signal and ignores it. sig 0 only checks.
+ */
 export function sysKill(p: LinuxProcess, regs: PtRegs): number {
   const pid = argInt(regs, 0);
   const sig = argInt(regs, 1);
   if (sig < 0 || sig > 64) return -EINVAL;
-  if (pid !== p.pid && pid !== 0 && pid !== -1 && pid !== -p.pid) return -ESRCH;
-  if (sig !== 0) sendSignal(p.task, sig, SI_USER, p.pid);
+  if (pid === -0x8000_0000) return -ESRCH;
+  const all = [...p.world.byPid.values()].filter((q) => !q.reaped);
+  const targets = pid > 0 ? all.filter((q) => q.pid === pid)
+    : pid === -1 ? all.filter((q) => q !== p && q.pid !== 1)
+      : all;
+  if (targets.length === 0) return -ESRCH;
+  if (sig !== 0) for (const q of targets) sendSignal(q.task, sig, SI_USER, p.pid);
   return 0;
 }
 
-/** tgkill(tgid, tid, sig) / tkill(tid, sig) */
+/** tgkill(tgid, tid, sig) / tkill(tid, sig): one thread — here one single-threaded process. */
 export function sysTgkill(p: LinuxProcess, regs: PtRegs, withTgid: boolean): number {
-  const tgid = withTgid ? argInt(regs, 0) : p.pid;
   const tid = argInt(regs, withTgid ? 1 : 0);
+  const tgid = withTgid ? argInt(regs, 0) : tid;
   const sig = argInt(regs, withTgid ? 2 : 1);
   if (tid <= 0 || tgid <= 0 || sig < 0 || sig > 64) return -EINVAL;
-  if (tid !== p.pid || tgid !== p.pid) return -ESRCH;
-  if (sig !== 0) sendSignal(p.task, sig, SI_TKILL, p.pid);
+  const q = p.world.byPid.get(tid);
+  if (!q || q.reaped || tgid !== tid) return -ESRCH;
+  if (sig !== 0) sendSignal(q.task, sig, SI_TKILL, p.pid);
   return 0;
 }
 

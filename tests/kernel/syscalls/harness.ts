@@ -12,6 +12,7 @@ import { MODE_USER } from '../../../src/cpu/mmu.js';
 import { PROT_READ, PROT_WRITE, UserMm } from '../../../src/kernel/mm.js';
 import { MemoryConsole } from '../../../src/kernel/syscalls/host.js';
 import type { LinuxProcess } from '../../../src/kernel/syscalls/process.js';
+import { worldOf } from '../../../src/kernel/exec/world.js';
 
 export const USER_PAGE = 0x40_0000;
 
@@ -32,6 +33,9 @@ export function testProcess(): TestProcess {
   const task = k.startUser('spin: jmp spin', 'test');
   const mm = new UserMm(k.platform.space, k.platform.cpu.mmu);
   mm.map(USER_PAGE, USER_PAGE + 0x1000, PROT_READ | PROT_WRITE, '');
+  // The process's own tables in CR3, as switch_mm would leave them (the bare task ran on init_mm's).
+  task.userMm = mm;
+  k.platform.cpu.mmu.setCr3(mm.root);
   let insns = 0;
   const slept = { forever: false };
   const p: LinuxProcess = {
@@ -43,12 +47,14 @@ export function testProcess(): TestProcess {
     *sleepForever() {
       slept.forever = true;
     },
+    world: worldOf(k), parent: null, children: [], exitSignal: 0, vforkParent: null, reaped: false,
   };
+  p.world.byPid.set(p.pid, p);
   const mmu = k.platform.cpu.mmu;
   return {
     p, slept,
     run: (n) => void (insns += n),
-    pteHi: (a) => k.platform.space.pt.readEntry(a, 1).hi,
+    pteHi: (a) => mm.pte(a)?.hi ?? 0,
     readU64: (a) => new DataView(mmu.readBytes(a, 8, MODE_USER).buffer).getBigUint64(0, true),
     writeU64: (a, v) => {
       const b = new Uint8Array(8);

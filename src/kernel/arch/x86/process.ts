@@ -14,8 +14,10 @@ import { RDI, RSI } from '../../../cpu/core.js';
 import { linearStore } from '../../../cpu/linear-store.js';
 import { MODE_SUPERVISOR } from '../../../cpu/mmu.js';
 import { InternalError } from '../../../lib/errors.js';
+import { KernelOops } from './native.js';
 import { createEntryTask } from '../../generic/index.js';
 import { KERNEL_DATA, PAGE_SIZE, THREAD_SIZE, taskStackBottom, taskStackTop } from './memory-map.js';
+import { fpuRestore, fpuSave } from './fpu-switch.js';
 import type { NativeBody } from './native.js';
 import { pksNewThread, x86PkrsLoad, type PksKernel } from './pks.js';
 import type { Platform } from './platform.js';
@@ -40,15 +42,34 @@ export function taskStructView(platform: Platform, task: Task): StructView {
   return kernelView(platform, TASK_LAYOUT, task.taskStruct);
 }
 
-/** Allocates pid `pid`'s task_struct and kernel stack (the caller fills the stack). */
+/** Free task slots per machine: a slot is a task_struct and a kernel stack, reused once its task is reaped. */
+const taskSlots = new WeakMap<Platform, { free: number[]; next: number }>();
+
+/**
+ * A task slot: its task_struct place and its THREAD_SIZE kernel stack
+ * (mapped the first time the slot is used; a reused slot's stack stays
+ * mapped, as a vmalloc'd stack cached for the next fork would be).
+ */
+function allocTaskSlot(platform: Platform): number {
+  let s = taskSlots.get(platform);
+  if (!s) taskSlots.set(platform, (s = { free: [], next: 0 }));
+  const reused = s.free.pop();
+  if (reused !== undefined) return reused;
+  if (s.next >= MAX_TASKS) throw new KernelOops(`fork: kentry models at most ${MAX_TASKS} live tasks`);
+  const slot = s.next++;
+  platform.space.mapNew(taskStackBottom(slot), THREAD_SIZE, { writable: true, noExec: true });
+  return slot;
+}
+
+/** Allocates a task_struct and kernel stack for pid `pid` (the caller fills the stack). */
 export function newTask(platform: Platform, pid: number, name: string, kind: TaskKind): Task {
-  if (pid >= MAX_TASKS) throw new InternalError(`kentry models at most ${MAX_TASKS} tasks`);
-  const taskStructAddress = TASK_STRUCT_AREA + pid * TASK_STRUCT_SLOT;
+  const slot = allocTaskSlot(platform);
+  const taskStructAddress = TASK_STRUCT_AREA + slot * TASK_STRUCT_SLOT;
   const task: Task = {
     pid, name, kind,
     entry: createEntryTask({ isIdle: kind === 'idle' }),
     pks: pksNewThread(),
-    stackTop: taskStackTop(pid),
+    stackTop: taskStackTop(slot),
     taskStruct: taskStructAddress,
     state: 'running',
     wakeAt: 0,
@@ -59,8 +80,15 @@ export function newTask(platform: Platform, pid: number, name: string, kind: Tas
     userMm: null,
     fpu: null,
   };
+  // A reused slot starts as a fresh task_struct would (dup_task_struct then copies what it inherits).
+  linearStore(platform.cpu.mmu, MODE_SUPERVISOR).writeBytes(taskStructAddress, new Uint8Array(TASK_STRUCT_SLOT));
   kernelView(platform, TASK_LAYOUT, taskStructAddress).set('pid', pid);
   return task;
+}
+
+/** release_task → put_task_stack: a reaped task's slot (task_struct and stack) is free again. */
+export function releaseTaskSlot(platform: Platform, task: Task): void {
+  taskSlots.get(platform)?.free.push((task.taskStruct - TASK_STRUCT_AREA) / TASK_STRUCT_SLOT);
 }
 
 /**
@@ -74,7 +102,6 @@ export function spawnKernelThread(
   platform: Platform, ptRegsSize: number, pid: number, name: string, kind: 'idle' | 'kthread', fn: number, arg: number,
 ): Task {
   const task = newTask(platform, pid, name, kind);
-  platform.space.mapNew(taskStackBottom(pid), THREAD_SIZE, { writable: true, noExec: true });
   const frameAddress = task.stackTop - ptRegsSize - FRAME_LAYOUT.size;
   const frame = kernelView(platform, FRAME_LAYOUT, frameAddress);
   frame.set('bx', BigInt.asUintN(64, BigInt(fn)));
@@ -83,6 +110,40 @@ export function spawnKernelThread(
   frame.set('ret_addr', BigInt.asUintN(64, BigInt(label(platform, 'ret_from_fork_asm'))));
   kernelView(platform, TASK_LAYOUT, task.taskStruct).set('thread.sp', BigInt.asUintN(64, BigInt(frameAddress)));
   return task;
+}
+
+/**
+ * copy_thread for a forked user task: the parent's pt_regs (and the
+ * design's extension below them: the child leaves through the same exit
+ * path, which reads it) copied to the top of the child's stack, ax = 0 (the
+ * child's fork returns 0), sp = `stack` when clone gave one, and below them
+ * a fork frame whose return address is ret_from_fork_asm with fn = 0 (the
+ * user path). The FS/GS bases come from the parent's live ones (save_fsgs)
+ * unless CLONE_SETTLS gave a TLS base.
+ */
+export function copyThreadUser(
+  platform: Platform, parentRegs: number, child: Task, opts: { readonly stack: number; readonly tls: bigint | null },
+): void {
+  const design = platform.design;
+  const size = design.ptRegs.size;
+  const aux = design.extension?.belowPtRegs ?? 0;
+  const memory = linearStore(platform.cpu.mmu, MODE_SUPERVISOR);
+  const childRegs = child.stackTop - size;
+  memory.writeBytes(childRegs - aux, memory.readBytes(parentRegs - aux, size + aux));
+  const regs = new StructView(design.ptRegs, memory, childRegs);
+  regs.set('ax', 0n);
+  if (opts.stack !== 0) regs.set('sp', BigInt.asUintN(64, BigInt(opts.stack)));
+  const frameAddress = childRegs - aux - FRAME_LAYOUT.size;
+  const frame = kernelView(platform, FRAME_LAYOUT, frameAddress);
+  frame.set('bx', 0n);
+  frame.set('r12', 0n);
+  frame.set('bp', 0n);
+  frame.set('ret_addr', BigInt.asUintN(64, BigInt(label(platform, 'ret_from_fork_asm'))));
+  const thread = kernelView(platform, TASK_LAYOUT, child.taskStruct);
+  thread.set('thread.sp', BigInt.asUintN(64, BigInt(frameAddress)));
+  const cpu = platform.cpu;
+  thread.set('thread.fsbase', opts.tls ?? BigInt.asUintN(64, BigInt(cpu.fsBase)));
+  thread.set('thread.gsbase', BigInt.asUintN(64, BigInt(cpu.kernelGsBase)));
 }
 
 function label(platform: Platform, name: string): number {
@@ -99,11 +160,23 @@ function label(platform: Platform, name: string): number {
 export function startSwitch(platform: Platform, request: unknown): void {
   if (!(request instanceof SwitchRequest)) throw new InternalError('a native body yielded something other than a switch');
   const cpu = platform.cpu;
+  switchMm(platform, request.next);
   setReg64(platform, RDI, request.prev.taskStruct);
   setReg64(platform, RSI, request.next.taskStruct);
   const target = label(platform, '__switch_to_asm');
   cpu.rip = target;
   cpu.nextRip = target;
+}
+
+/**
+ * switch_mm_irqs_off (context_switch, before switch_to): a user task's own
+ * page tables into CR3 (a bare user task of the scenarios runs on
+ * init_mm's); a kernel thread borrows the previous mm (lazy TLB, no load).
+ */
+function switchMm(platform: Platform, next: Task): void {
+  if (next.kind !== 'user') return;
+  const root = next.userMm ? next.userMm.root : platform.space.root;
+  if (platform.cpu.mmu.cr3 !== root) platform.cpu.mmu.setCr3(root);
 }
 
 function setReg64(platform: Platform, r: number, value: number): void {
@@ -133,6 +206,12 @@ export function switchToBody(platform: Platform, sched: Scheduler, pks: PksKerne
     const nextThread = taskStructView(platform, next);
     cpu.fsBase = Number(BigInt.asIntN(64, nextThread.get('thread.fsbase')));
     cpu.kernelGsBase = Number(BigInt.asIntN(64, nextThread.get('thread.gsbase')));
+    // switch_fpu_prepare / switch_fpu_finish: a user task's FPU registers are its own.
+    if (prev.kind === 'user' && prev.state !== 'dead') prev.fpu = fpuSave(cpu);
+    if (next.kind === 'user' && next.fpu) {
+      fpuRestore(cpu, next.fpu);
+      next.fpu = null;
+    }
     x86PkrsLoad(pks, next.pks);
     pks.current = next.pks;
     sched.current = next;

@@ -58,9 +58,13 @@ export interface Task {
   fpu: Uint8Array | null;
 }
 
-/** What the fault path asks of a user address space: the VMA covering an address (find_vma). */
+/** What the fault path asks of a user address space: the VMA covering an address (find_vma), and handle_mm_fault. */
 export interface TaskVmas {
   find(address: number): { readonly pkey?: number } | undefined;
+  /** Resolves a fault the mm can fix (a copy-on-write write); true: retry the access. */
+  handleFault(address: number, errorCode: number): boolean;
+  /** The CR3 value of the mm's page tables (switch_mm loads it). */
+  readonly root: number;
 }
 
 /** A signal waiting for delivery (the parts of siginfo the model keeps). */
@@ -73,8 +77,10 @@ export interface PendingSignal {
   readonly synchronous: boolean;
   /** si_pkey of a SEGV_PKUERR fault. */
   readonly pkey?: number;
-  /** si_pid/si_uid of a kill-style signal (SI_USER, SI_TKILL). */
+  /** si_pid/si_uid of a kill-style signal (SI_USER, SI_TKILL) or of SIGCHLD's child. */
   readonly pid?: number;
+  /** si_status of SIGCHLD (CLD_*: the exit code or the signal). */
+  readonly status?: number;
 }
 
 /** One signal's disposition: SIG_DFL (0), SIG_IGN (1) or a handler address. */

@@ -175,7 +175,12 @@ export function siginfoBytes(sig: PendingSignal): Uint8Array {
   const v = StructView.zeroed(SIGINFO);
   v.set('si_signo', sig.sig);
   v.set('si_code', sig.code);
-  if (sig.code <= 0) {
+  if (sig.status !== undefined) {
+    // SIGCHLD from do_notify_parent: the child, its uid and status (utime/stime: the model keeps none, 0).
+    v.set('si_pid', sig.pid ?? 0);
+    v.set('si_uid', 0);
+    v.set('si_status', sig.status);
+  } else if (sig.code <= 0) {
     // SI_USER, SI_TKILL, SI_QUEUE...: who sent it.
     v.set('si_pid', sig.pid ?? 0);
     v.set('si_uid', 0);

@@ -62,12 +62,19 @@ export function signalsDeliverable(task: Task): boolean {
  * dropped at once (sig_ignored), a standard signal is queued only once, and
  * TIF_SIGPENDING is set when it can be taken (not blocked).
  */
-export function sendSignal(task: Task, sig: number, code: number, pid?: number): void {
+export function sendSignal(task: Task, sig: number, code: number, pid?: number, status?: number): void {
+  if (task.state === 'dead') return;
   const h = task.signals.actions[sig - 1]!.handler;
   if (sig !== SIGKILL && (h === SIG_IGN || (h === SIG_DFL && IGNORED_BY_DEFAULT.has(sig)))) return;
   if (sig < SIGRTMIN && task.pendingSignals.some((p) => p.sig === sig && !p.synchronous)) return;
-  task.pendingSignals.push({ sig, code, addr: 0, synchronous: false, ...(pid === undefined ? {} : { pid }) });
-  if (signalsDeliverable(task)) task.entry.flags.set(_TIF_SIGPENDING);
+  task.pendingSignals.push({
+    sig, code, addr: 0, synchronous: false, ...(pid === undefined ? {} : { pid }), ...(status === undefined ? {} : { status }),
+  });
+  if (signalsDeliverable(task)) {
+    task.entry.flags.set(_TIF_SIGPENDING);
+    // signal_wake_up: an interruptible sleeper runs again and sees the signal.
+    if (task.state === 'sleeping' && task.kind === 'user') task.state = 'running';
+  }
 }
 
 /** dequeue_synchronous_signal, then the lowest-numbered pending signal that is not blocked (next_signal). */

@@ -45,10 +45,12 @@ export function excPageFault(ctx: CEntryContext): NativeBody {
     traceEntry(ctx, 'exception', 14, regs, errorCode, address);
     const where = () => `#PF at 0x${BigInt.asUintN(64, BigInt(address)).toString(16)} error_code 0x${errorCode.toString(16)} ` +
       `ip 0x${regs.get('ip').toString(16)}`;
-    if (regs.userMode()) {
+    const task = ctx.currentTask();
+    if (task.userMm && address >= 0 && address < TASK_SIZE_MAX && task.userMm.handleFault(address, errorCode)) {
+      // handle_mm_fault fixed it (copy-on-write): the access runs again.
+    } else if (regs.userMode()) {
       // do_user_addr_fault: no VMA → SEGV_MAPERR; a VMA that forbids the access (access_error; the model
-      // maps every allowed page up front, so any fault inside a VMA is one) → SEGV_PKUERR for a key, else SEGV_ACCERR.
-      const task = ctx.currentTask();
+      // maps every allowed page up front, so any other fault inside a VMA is one) → SEGV_PKUERR for a key, else SEGV_ACCERR.
       // A bare user task (no mm: `startUser` code) has no VMAs; the error code's P bit stands in for them.
       const mm = task.userMm;
       const vma = mm && address >= 0 && address < TASK_SIZE_MAX ? mm.find(address) : undefined;

@@ -9,7 +9,7 @@ import { linearStore } from '../../../cpu/linear-store.js';
 import { MODE_SUPERVISOR } from '../../../cpu/mmu.js';
 import { writeLE } from '../../../lib/bytes.js';
 import {
-  PER_CPU_BASE, THREAD_SIZE, USER_CS, USER_DS, USER_STACK_SIZE, USER_STACK_TOP, USER_TEXT, taskStackBottom, taskStackTop,
+  PER_CPU_BASE, USER_CS, USER_DS, USER_STACK_SIZE, USER_STACK_TOP, USER_TEXT,
 } from './memory-map.js';
 import { PER_CPU, type Platform } from './platform.js';
 
@@ -21,21 +21,13 @@ export function publishStackTop(platform: Platform, stackTop: number): void {
   write64(platform.cpu.tssBase + 4, stackTop); // TSS.RSP0 (SDM Vol. 3A §8.7, 64-bit TSS)
 }
 
-/** Maps and loads `source` for task `pid`, enters user mode at its first instruction; returns the kernel stack top. */
-export function startUserTask(platform: Platform, source: string, pid: number): number {
+/** Maps and loads `source` for the task whose kernel stack ends at `stackTop`, and enters user mode at its first instruction. */
+export function startUserTask(platform: Platform, source: string, stackTop: number): void {
   const { space, phys } = platform;
   const code = assemble(source, { origin: USER_TEXT }).bytes;
   phys.writeBytes(space.mapNew(USER_TEXT, Math.ceil(code.length / 4096) * 4096 || 4096, { user: true }), code);
   space.mapNew(USER_STACK_TOP - USER_STACK_SIZE, USER_STACK_SIZE, { user: true, writable: true, noExec: true });
-  const stackTop = mapTaskStack(platform, pid);
   enterUserMode(platform, USER_TEXT, USER_STACK_TOP, stackTop, false);
-  return stackTop;
-}
-
-/** Maps task `pid`'s THREAD_SIZE kernel stack; returns its top. */
-export function mapTaskStack(platform: Platform, pid: number): number {
-  platform.space.mapNew(taskStackBottom(pid), THREAD_SIZE, { writable: true, noExec: true });
-  return taskStackTop(pid);
 }
 
 /**

@@ -77,7 +77,7 @@ export function generateEntryText(design: Design, sym: EntrySymbols): string {
     ...paranoidExit(sym.fsgsbase),
     ...returnPaths(f, !!sym.espfix),
     ...paranoidData(),
-    ...switchText(),
+    ...switchText(f),
   ];
   return fmt(lines).join('\n') + '\n';
 }

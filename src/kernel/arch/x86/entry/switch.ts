@@ -17,6 +17,7 @@
  */
 import { layoutOf, offsetOf } from '../../../../abi/layout.js';
 import { inactiveTaskFrame, taskStruct } from '../../../../abi/structs/sched.js';
+import type { PtRegsFrame } from './calling.js';
 import { globalLabel } from './text.js';
 
 /** Bytes between a kthread's `schedule_timeout_uninterruptible` naps: every 2^12 loop rounds. */
@@ -39,7 +40,7 @@ export const KTHREAD_SPIN_PATTERNS: readonly (readonly [string, number])[] = [
 const CALLEE_SAVED = new Set(['%r12', '%r13', '%r14', '%r15']);
 
 /** The text, after the entry stubs (the C functions it calls are `.set` by the prelude). */
-export function switchText(): string[] {
+export function switchText(f: PtRegsFrame): string[] {
   const task = layoutOf(taskStruct);
   const frame = layoutOf(inactiveTaskFrame);
   const loadCallerSaved = KTHREAD_SPIN_PATTERNS.filter(([r]) => !CALLEE_SAVED.has(r)).map(([r, v]) => `movq $${v}, ${r}`);
@@ -73,13 +74,25 @@ export function switchText(): string[] {
     'popq %rbx',
     'popq %rbp',
     'jmp __switch_to',
-    /* A new task's first switch-in: %rax = prev, %rbx = fn, %r12 = fn_arg (copy_thread). */
+    /*
+     * A new task's first switch-in: %rax = prev, %rbx = fn, %r12 = fn_arg
+     * (copy_thread). A forked user task has fn = 0: its pt_regs (a copy of
+     * the parent's, with the design's extension below it) sit above the
+     * fork frame, and it leaves as a system call returns, through IRET.
+     */
     ...globalLabel('ret_from_fork_asm'),
     'movq %rax, %rdi',
     'call schedule_tail',
+    'testq %rbx, %rbx',
+    'jz .Lret_from_fork_user',
     'movq %r12, %rdi',
     'call *%rbx',
     'ud2', // kentry's kthreads never return (kthread_exit is not modelled)
+    '.Lret_from_fork_user:',
+    f.auxSize > 0 ? 'leaq PTREGS_AUX_SIZE(%rsp), %rdi    /* pt_regs: the extension is already below it */' : 'movq %rsp, %rdi    /* pt_regs */',
+    'call ret_from_fork_user',
+    ...(f.auxSize > 0 ? ['addq $PTREGS_AUX_SIZE, %rsp    /* POP_PTREGS_AUXILIARY */'] : []),
+    'jmp swapgs_restore_regs_and_return_to_usermode',
     /* do_idle() with idle=poll: RCU stops watching, IRQs on, poll need_resched, then schedule_idle(). */
     ...globalLabel('cpu_idle_loop'),
     'cli',

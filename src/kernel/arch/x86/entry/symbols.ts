@@ -59,6 +59,8 @@ export const ENTRY_C_FUNCTIONS = {
   __switch_to: '(prev, next) -> prev',
   /** void schedule_tail(struct task_struct *prev): a new task's finish_task_switch. */
   schedule_tail: '(prev)',
+  /** ret_from_fork's user half: syscall_exit_to_user_mode(regs) for a forked user task's first return. */
+  ret_from_fork_user: '(regs)',
   /** void ct_cpuidle_enter(void): RCU stops watching (context tracking IDLE). */
   ct_cpuidle_enter: '()',
   /** void ct_cpuidle_exit(void). */

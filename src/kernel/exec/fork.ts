@@ -1,0 +1,109 @@
+/**
+ * kernel_clone → copy_process for a process without threads: a new task
+ * whose registers are the parent's (its fork returns 0), a copy of the
+ * address space shared copy-on-write (or the parent's own, for vfork's
+ * CLONE_VM), the open files, signal dispositions and blocked mask; the
+ * child runs when the scheduler picks it, and a vfork parent sleeps until
+ * the child execs or exits.
+ *
+ * Not modelled (the call fails with -ENOSYS, said in the README): threads —
+ * CLONE_THREAD, CLONE_SIGHAND, or CLONE_VM without CLONE_VFORK — and
+ * namespaces, pidfds, cgroups (-EINVAL).
+ *
+ * @kernel kernel/fork.c kernel_clone, copy_process, copy_mm, copy_files, copy_sighand, wait_for_vfork_done
+ */
+import { EFAULT, EINVAL, ENOSYS } from '../../abi/errno.js';
+import { copyThreadUser, newTask } from '../arch/x86/process.js';
+import type { PtRegs } from '../arch/x86/regs.js';
+import { fpuSave } from '../arch/x86/fpu-switch.js';
+import { copyToUser } from '../arch/x86/uaccess.js';
+import type { Kernel } from '../boot.js';
+import type { MaySleep } from '../generic/index.js';
+import type { CloneArgs, LinuxProcess } from '../syscalls/process.js';
+import { addProcess, type WorldState } from './world-state.js';
+
+export const CLONE_VM = 0x100n;
+export const CLONE_FS = 0x200n;
+export const CLONE_FILES = 0x400n;
+export const CLONE_SIGHAND = 0x800n;
+export const CLONE_PIDFD = 0x1000n;
+export const CLONE_PTRACE = 0x2000n;
+export const CLONE_VFORK = 0x4000n;
+export const CLONE_PARENT = 0x8000n;
+export const CLONE_THREAD = 0x10000n;
+export const CLONE_SYSVSEM = 0x40000n;
+export const CLONE_SETTLS = 0x80000n;
+export const CLONE_PARENT_SETTID = 0x100000n;
+export const CLONE_CHILD_CLEARTID = 0x200000n;
+export const CLONE_DETACHED = 0x400000n;
+export const CLONE_UNTRACED = 0x800000n;
+export const CLONE_CHILD_SETTID = 0x1000000n;
+/** CSIGNAL: the low byte of clone's flags is the exit signal. */
+export const CSIGNAL = 0xffn;
+
+/** The flags kentry models (besides CSIGNAL); anything else asks for namespaces, pidfds, cgroups or threads. */
+const MODELLED = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_VFORK | CLONE_PARENT | CLONE_SYSVSEM | CLONE_SETTLS |
+  CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_DETACHED | CLONE_UNTRACED | CLONE_CHILD_SETTID | CLONE_PTRACE;
+
+const u32 = (v: number): Uint8Array => {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, v >>> 0, true);
+  return b;
+};
+
+export function* copyProcess(
+  k: Kernel, world: WorldState, parent: LinuxProcess, regs: PtRegs, args: CloneArgs,
+): MaySleep<number> {
+  const f = args.flags;
+  // copy_process's consistency checks.
+  if ((f & CLONE_THREAD) !== 0n && (f & CLONE_SIGHAND) === 0n) return -EINVAL;
+  if ((f & CLONE_SIGHAND) !== 0n && (f & CLONE_VM) === 0n) return -EINVAL;
+  if ((f & (CLONE_THREAD | CLONE_SIGHAND)) !== 0n) return -ENOSYS;
+  if ((f & CLONE_VM) !== 0n && (f & CLONE_VFORK) === 0n) return -ENOSYS;
+  if ((f & ~(MODELLED | CSIGNAL)) !== 0n) return -EINVAL;
+  if (args.exitSignal < 0 || args.exitSignal > 64) return -EINVAL;
+
+  const platform = k.platform;
+  const pid = k.allocPid();
+  const task = newTask(platform, pid, parent.task.name, 'user');
+  const mm = (f & CLONE_VM) !== 0n ? parent.mm : parent.mm.dup();
+  task.userMm = mm;
+  copySignals(parent, task);
+  copyThreadUser(platform, regs.address, task, { stack: args.stack, tls: (f & CLONE_SETTLS) !== 0n ? args.tls : null });
+  task.fpu = fpuSave(platform.cpu); // fpu_clone: the parent's registers, PKRU among them
+  const realParent = (f & CLONE_PARENT) !== 0n && parent.parent ? parent.parent : parent;
+  const child: LinuxProcess = {
+    ...parent,
+    pid, task, mm,
+    files: (f & CLONE_FILES) !== 0n ? parent.files : new Map(parent.files),
+    clearChildTid: (f & CLONE_CHILD_CLEARTID) !== 0n ? args.childTid : 0,
+    robustList: null,
+    clock: { sleptNs: parent.clock.sleptNs, alarmAt: null }, // timers are not inherited (fork(2))
+    ...(parent.rlimits ? { rlimits: new Map(parent.rlimits) } : {}),
+    restartBlock: null,
+    parent: realParent,
+    children: [],
+    exitSignal: (f & CLONE_PARENT) !== 0n ? parent.exitSignal : args.exitSignal,
+    vforkParent: (f & CLONE_VFORK) !== 0n ? parent : null,
+    reaped: false,
+  };
+  if ((f & CLONE_PARENT_SETTID) !== 0n && !copyToUser(parent.rt, args.parentTid, u32(pid))) {
+    return -EFAULT; // the kernel undoes the half-made child; here it was not added anywhere yet
+  }
+  if ((f & CLONE_CHILD_SETTID) !== 0n) mm.accessForce(args.childTid, 4, u32(pid)); // schedule_tail's put_user, in the child's mm
+  realParent.children.push(child);
+  addProcess(world, child);
+  k.sched.add(task);
+  // wait_for_vfork_done: the parent sleeps until the child execs or exits (killable; kentry sends no SIGKILL to it there).
+  while (child.vforkParent === parent) yield* k.sched.sleepTicks(Infinity);
+  return pid;
+}
+
+/** copy_sighand / copy_signal: the child's dispositions and blocked mask are the parent's; nothing is pending. */
+function copySignals(parent: LinuxProcess, task: LinuxProcess['task']): void {
+  const from = parent.task.signals;
+  from.actions.forEach((a, i) => Object.assign(task.signals.actions[i]!, a));
+  task.signals.blocked = from.blocked;
+  Object.assign(task.signals.altstack, from.altstack);
+}
+

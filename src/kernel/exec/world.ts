@@ -1,0 +1,153 @@
+/**
+ * The processes of one kernel: the system-call table each one reaches
+ * (dispatched on `current`), and their life cycle — fork (fork.ts), exec
+ * (execve.ts), death (exit_notify: the parent told with its exit signal
+ * and woken, children handed to the first process) and reaping.
+ *
+ * @kernel kernel/exit.c exit_notify, forget_original_parent, release_task, do_notify_parent
+ * @kernel kernel/signal.c do_notify_parent (autoreap when SIGCHLD is ignored or SA_NOCLDWAIT)
+ */
+import { ENOSYS } from '../../abi/errno.js';
+import { SIGCHLD } from '../../abi/signal-numbers.js';
+import { releaseTaskSlot } from '../arch/x86/process.js';
+import type { Task } from '../arch/x86/sched.js';
+import { sendSignal } from '../arch/x86/signal.js';
+import type { SyscallFn } from '../arch/x86/syscall64.js';
+import type { Kernel } from '../boot.js';
+import type { LinuxProcess } from '../syscalls/process.js';
+import { checkAlarm } from '../syscalls/time.js';
+import { LOCAL_TIMER_VECTOR } from '../arch/x86/entry/symbols.js';
+import { copyProcess } from './fork.js';
+import { execProcess } from './execve.js';
+import type { WorldState } from './world-state.js';
+export { addProcess } from './world-state.js';
+
+/** si_code of SIGCHLD (include/uapi/asm-generic/siginfo.h). */
+export const CLD_EXITED = 1;
+export const CLD_KILLED = 2;
+export const CLD_DUMPED = 3;
+
+/** SA_NOCLDWAIT (include/uapi/asm-generic/signal-defs.h). */
+const SA_NOCLDWAIT = 2n;
+const SIG_IGN = 1n;
+
+const worlds = new WeakMap<Kernel, WorldState>();
+
+/** The process world of `k`, made (and wired into the syscall table, the timer and task exit) on first use. */
+export function worldOf(k: Kernel): WorldState {
+  const existing = worlds.get(k);
+  if (existing) return existing;
+  const tables = new Map<Task, ReadonlyMap<number, SyscallFn>>();
+  const processOf = new Map<Task, LinuxProcess>();
+  const world: WorldState = {
+    byPid: new Map(),
+    tables,
+    processOf,
+    clone: (parent, regs, args) => copyProcess(k, world, parent, regs, args),
+    exec: (p, regs, path, argv, envp) => execProcess(k, world, p, regs, path, argv, envp),
+    wake: (task) => {
+      if (task.state === 'sleeping') task.state = 'running';
+    },
+    reap: (child) => reap(k, world, child),
+    wire: () => wire(),
+  };
+  worlds.set(k, world);
+  // The table every process shares, dispatched on current: a task without a process (a bare scenario task) keeps boot's.
+  const bootTable = new Map(k.syscalls);
+  let wired = false;
+  const wire = (): void => {
+    if (wired) return;
+    wired = true;
+    const sample = [...(tables.values().next().value ?? new Map<number, SyscallFn>()).keys()];
+    for (const nr of new Set([...sample, ...bootTable.keys()])) {
+      k.syscalls.set(nr, (regs) => {
+        const p = processOf.get(k.current);
+        const fn = (p ? tables.get(p.task)?.get(nr) : undefined) ?? bootTable.get(nr);
+        if (!fn) return -ENOSYS;
+        // Every system call first sees whether alarm()'s deadline has passed (so does every timer tick).
+        if (p) checkAlarm(p);
+        return fn(regs);
+      });
+    }
+    const tick = k.irqHandlers.get(LOCAL_TIMER_VECTOR);
+    k.irqHandlers.set(LOCAL_TIMER_VECTOR, (rt, regs, vector) => {
+      tick?.(rt, regs, vector);
+      for (const p of world.byPid.values()) if (p.task.state !== 'dead') checkAlarm(p);
+    });
+    k.exitHooks.push((task) => {
+      const p = processOf.get(task);
+      if (p) exitNotify(k, world, p);
+    });
+  };
+  return world;
+}
+
+/** The status word wait4 reports for a dead task (WEXITSTATUS / WTERMSIG / WCOREDUMP). */
+export function exitStatusWord(task: Task): number {
+  const e = task.exit;
+  if (!e) return 0;
+  return e.kind === 'exited' ? (e.code & 0xff) << 8 : (e.signal & 0x7f) | (e.coreDumped ? 0x80 : 0);
+}
+
+/** SIGCHLD's si_code and si_status for a dead task. */
+export function childExitInfo(task: Task): { code: number; status: number } {
+  const e = task.exit;
+  if (!e || e.kind === 'exited') return { code: CLD_EXITED, status: e ? e.code & 0xff : 0 };
+  return { code: e.coreDumped ? CLD_DUMPED : CLD_KILLED, status: e.signal };
+}
+
+/** The mm is dropped when no live process uses it (a vfork child borrows its parent's). */
+function releaseMm(k: Kernel, world: WorldState, p: LinuxProcess): void {
+  const users = [...world.byPid.values()].filter((q) => q !== p && q.mm === p.mm && q.task.state !== 'dead');
+  if (users.length > 0) return;
+  // exit_mm: leave the dying mm's tables for init_mm's before they are freed.
+  const cpu = k.platform.cpu;
+  if (cpu.mmu.cr3 === p.mm.root) cpu.mmu.setCr3(k.platform.space.root);
+  p.mm.release();
+}
+
+/**
+ * exit_notify for a process whose task just died: its mm goes, its
+ * children go to the first process (or nobody: they are reaped when they
+ * die), a vfork parent wakes, and the parent gets the exit signal and is
+ * woken from wait — unless it ignores SIGCHLD (or set SA_NOCLDWAIT), when
+ * the child reaps itself.
+ */
+function exitNotify(k: Kernel, world: WorldState, p: LinuxProcess): void {
+  releaseMm(k, world, p);
+  p.files.clear();
+  const init = [...world.byPid.values()].find((q) => q.parent === null && q !== p && q.task.state !== 'dead') ?? null;
+  for (const c of p.children.splice(0)) {
+    c.parent = init;
+    if (init) init.children.push(c);
+    if (c.task.state === 'dead' && !init) reap(k, world, c);
+  }
+  if (p.vforkParent) {
+    world.wake(p.vforkParent.task);
+    p.vforkParent = null;
+  }
+  const parent = p.parent;
+  if (!parent) return;
+  const act = parent.task.signals.actions[SIGCHLD - 1]!;
+  const autoreap = p.exitSignal === SIGCHLD && (act.handler === SIG_IGN || (act.flags & SA_NOCLDWAIT) !== 0n);
+  if (p.exitSignal !== 0) {
+    const { code, status } = childExitInfo(p.task);
+    sendSignal(parent.task, p.exitSignal, code, p.pid, status);
+  }
+  world.wake(parent.task); // __wake_up_parent: its wait4 looks again
+  if (autoreap) reap(k, world, p);
+}
+
+/** release_task: off the parent's list and the pid table; its task slot is free again. */
+function reap(k: Kernel, world: WorldState, child: LinuxProcess): void {
+  if (child.reaped) return;
+  child.reaped = true;
+  const siblings = child.parent?.children;
+  if (siblings) siblings.splice(siblings.indexOf(child), 1);
+  world.byPid.delete(child.pid);
+  world.processOf.delete(child.task);
+  world.tables.delete(child.task);
+  const i = k.sched.tasks.indexOf(child.task);
+  if (i >= 0) k.sched.tasks.splice(i, 1);
+  releaseTaskSlot(k.platform, child.task);
+}

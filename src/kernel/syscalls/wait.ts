@@ -1,0 +1,155 @@
+/**
+ * wait4 and waitid: a child that has died is reported (and reaped, unless
+ * WNOWAIT) with its status as Linux encodes it; with none ready the caller
+ * sleeps until a child's death or a signal wakes it (WNOHANG: 0 at once).
+ * Stop and continue reports come from ptrace (ptrace.ts): a traced child
+ * stopped for its tracer is reported to it, WUNTRACED or not.
+ *
+ * Process groups are not modelled: every process is in one group, so
+ * pid 0 and pid < -1 (wait4) and P_PGID (waitid) mean "any child".
+ *
+ * @kernel kernel/exit.c kernel_wait4, kernel_waitid, do_wait, wait_task_zombie, wait_task_stopped, eligible_pid
+ */
+import { ECHILD, EFAULT, EINVAL, ERESTARTSYS, ESRCH } from '../../abi/errno.js';
+import { SIGCHLD } from '../../abi/signal-numbers.js';
+import type { PtRegs } from '../arch/x86/regs.js';
+import { signalsDeliverable } from '../arch/x86/signal.js';
+import { copyToUser } from '../arch/x86/uaccess.js';
+import type { MaySleep } from '../generic/index.js';
+import { arg, argInt } from './args.js';
+import type { LinuxProcess } from './process.js';
+
+export const WNOHANG = 1;
+export const WUNTRACED = 2;
+export const WSTOPPED = 2;
+export const WEXITED = 4;
+export const WCONTINUED = 8;
+export const WNOWAIT = 0x0100_0000;
+const __WNOTHREAD = 0x2000_0000;
+const __WALL = 0x4000_0000;
+const __WCLONE = 0x8000_0000;
+/** sizeof(struct rusage): the model keeps no resource usage, so a zeroed one. */
+const RUSAGE_SIZE = 144;
+const P_ALL = 0;
+const P_PID = 1;
+const P_PGID = 2;
+/** SIGCHLD's si_code values (include/uapi/asm-generic/siginfo.h). */
+const CLD_EXITED = 1;
+const CLD_KILLED = 2;
+const CLD_DUMPED = 3;
+const CLD_TRAPPED = 4;
+
+/** What a child has to report. */
+export interface ChildReport {
+  readonly child: LinuxProcess;
+  /** The wait4 status word. */
+  readonly status: number;
+  /** waitid's si_code and si_status. */
+  readonly code: number;
+  readonly siStatus: number;
+  /** A death (reaped unless WNOWAIT) rather than a stop. */
+  readonly dead: boolean;
+}
+
+/** A child's stop that its tracer (or, with WUNTRACED, its parent) may collect; set by ptrace.ts. */
+export interface StopReport {
+  /** The wait status: (sig << 8) | 0x7f, with a ptrace event in bits 16..23. */
+  readonly status: number;
+  readonly signal: number;
+}
+
+/** Stops waiting to be collected, by the stopped process (ptrace.ts fills it, wait consumes it). */
+export const pendingStops = new WeakMap<LinuxProcess, StopReport>();
+/** The processes traced by each tracer (ptrace.ts), which wait also reports. */
+export const tracees = new WeakMap<LinuxProcess, Set<LinuxProcess>>();
+
+function report(child: LinuxProcess, options: number): ChildReport | null {
+  const t = child.task;
+  if (t.state === 'dead' && (options & WEXITED) !== 0) {
+    const e = t.exit!;
+    if (e.kind === 'exited') return { child, status: (e.code & 0xff) << 8, code: CLD_EXITED, siStatus: e.code & 0xff, dead: true };
+    return {
+      child, status: (e.signal & 0x7f) | (e.coreDumped ? 0x80 : 0), code: e.coreDumped ? CLD_DUMPED : CLD_KILLED, siStatus: e.signal, dead: true,
+    };
+  }
+  const stop = pendingStops.get(child);
+  if (stop && t.state !== 'dead') return { child, status: stop.status, code: CLD_TRAPPED, siStatus: stop.signal, dead: false };
+  return null;
+}
+
+/**
+ * do_wait: the first eligible child (own children and tracees) with
+ * something to report, 0 when there are eligible ones but none is ready
+ * (WNOHANG), -ECHILD when there are none; sleeps otherwise.
+ */
+function* doWait(p: LinuxProcess, eligible: (c: LinuxProcess) => boolean, options: number): MaySleep<ChildReport | number> {
+  for (;;) {
+    const candidates = [...p.children, ...(tracees.get(p) ?? [])].filter((c) => !c.reaped && eligible(c));
+    // __WCLONE picks children whose exit signal is not SIGCHLD, by default only those that send SIGCHLD; __WALL both.
+    const kind = candidates.filter((c) => (options & __WALL) !== 0 || ((options & __WCLONE) !== 0) === (c.exitSignal !== SIGCHLD));
+    if (kind.length === 0) return -ECHILD;
+    for (const c of kind) {
+      const r = report(c, options);
+      if (!r) continue;
+      if ((options & WNOWAIT) === 0) {
+        if (r.dead) p.world.reap(c);
+        else pendingStops.delete(c);
+      }
+      return r;
+    }
+    if ((options & WNOHANG) !== 0) return 0;
+    if (signalsDeliverable(p.task)) return -ERESTARTSYS;
+    yield* p.sleepForever();
+  }
+}
+
+/** wait4(pid, wstatus, options, rusage). */
+export function* sysWait4(p: LinuxProcess, regs: PtRegs): MaySleep<number> {
+  const pid = argInt(regs, 0);
+  const statusAddr = arg(regs, 1);
+  const options = argInt(regs, 2) >>> 0;
+  const rusage = arg(regs, 3);
+  if ((options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL)) !== 0) return -EINVAL;
+  // INT_MIN has no process group to negate into: -ESRCH in the kernel.
+  if (pid === -0x8000_0000) return -ESRCH;
+  const r = yield* doWait(p, (c) => pid <= 0 || c.pid === pid, options | WEXITED);
+  if (typeof r === 'number') return r;
+  const word = new Uint8Array(4);
+  new DataView(word.buffer).setInt32(0, r.status, true);
+  if (statusAddr !== 0 && !copyToUser(p.rt, statusAddr, word)) return -EFAULT;
+  if (rusage !== 0 && !copyToUser(p.rt, rusage, new Uint8Array(RUSAGE_SIZE))) return -EFAULT;
+  return r.child.pid;
+}
+
+/** waitid(idtype, id, infop, options, rusage): 0, with the child's siginfo (zeroed when WNOHANG found none ready). */
+export function* sysWaitid(p: LinuxProcess, regs: PtRegs): MaySleep<number> {
+  const which = argInt(regs, 0);
+  const id = argInt(regs, 1);
+  const infop = arg(regs, 2);
+  const options = argInt(regs, 3) >>> 0;
+  const rusage = arg(regs, 4);
+  if ((options & ~(WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL)) !== 0) return -EINVAL;
+  if ((options & (WEXITED | WSTOPPED | WCONTINUED)) === 0) return -EINVAL;
+  let eligible: (c: LinuxProcess) => boolean;
+  if (which === P_ALL || which === P_PGID) eligible = () => true;
+  else if (which === P_PID) {
+    if (id <= 0) return -EINVAL;
+    eligible = (c) => c.pid === id;
+  } else return -EINVAL;
+  const r = yield* doWait(p, eligible, options);
+  if (typeof r === 'number' && r !== 0) return r;
+  if (infop !== 0) {
+    // si_signo, si_errno, si_code, then _sigchld: si_pid, si_uid, si_status.
+    const info = new Uint8Array(32);
+    const dv = new DataView(info.buffer);
+    if (typeof r !== 'number') {
+      dv.setInt32(0, SIGCHLD, true);
+      dv.setInt32(8, r.code, true);
+      dv.setInt32(16, r.child.pid, true);
+      dv.setInt32(24, r.siStatus, true);
+    }
+    if (!copyToUser(p.rt, infop, info)) return -EFAULT;
+  }
+  if (rusage !== 0 && !copyToUser(p.rt, rusage, new Uint8Array(RUSAGE_SIZE))) return -EFAULT;
+  return 0;
+}
