@@ -65,7 +65,9 @@ export function sysMmap(p: LinuxProcess, regs: PtRegs): number {
   if (at === null) return -ENOMEM;
   // do_mmap: a PROT_EXEC-only mapping gets the execute-only key (0 when none is left).
   const pkey = (prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) === PROT_EXEC ? Math.max(0, executeOnlyPkey(p)) : 0;
-  return mm.map(at, at + size, prot & (PROT_READ | PROT_WRITE | PROT_EXEC), '', 0, pkey) ? at : -ENOMEM;
+  // MAP_SHARED (or MAP_SHARED_VALIDATE, both bits): fork shares the pages instead of copying them on write.
+  const shared = (flags & MAP_SHARED) !== 0;
+  return mm.map(at, at + size, prot & (PROT_READ | PROT_WRITE | PROT_EXEC), '', 0, pkey, shared) ? at : -ENOMEM;
 }
 
 /** munmap(addr, len) */

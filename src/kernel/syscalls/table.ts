@@ -8,6 +8,7 @@ import {
   sysClose, sysFstat, sysIoctl, sysLseek, sysNewfstatat, sysOpen, sysOpenat, sysRead, sysReadlink, sysReadlinkat, sysReadv,
   sysWrite, sysWritev,
 } from './fs.js';
+import { sysClone, sysClone3, sysExecve, sysFork, sysVfork } from './fork.js';
 import { sysFutex } from './futex.js';
 import { sysModifyLdt } from './ldt.js';
 import {
@@ -18,6 +19,7 @@ import { sysMremap } from './mremap.js';
 import { sysPkeyAlloc, sysPkeyFree } from './pkeys.js';
 import { sysPipe, sysPipe2, sysVmsplice } from './pipe.js';
 import type { LinuxProcess } from './process.js';
+import { sysWait4, sysWaitid } from './wait.js';
 import {
   sysClockGettime, sysClockNanosleep, sysGettimeofday, sysNanosleep, sysPause, sysRestartSyscall, sysTime,
 } from './time.js';
@@ -55,13 +57,20 @@ export function linuxSyscalls(p: LinuxProcess, cpu: Cpu): [number, SyscallFn][] 
     [37, (r) => sysAlarm(p, r)],
     [38, (r) => sysSetitimer(p, r)],
     [39, ids(p.pid)], // getpid
+    [56, (r) => sysClone(p, r)],
+    [57, (r) => sysFork(p, r)],
+    [58, (r) => sysVfork(p, r)],
+    [59, (r) => sysExecve(p, r)],
+    [61, (r) => sysWait4(p, r)],
     [62, (r) => sysKill(p, r)],
+    [247, (r) => sysWaitid(p, r)],
+    [435, (r) => sysClone3(p, r)],
     [63, (r) => sysUname(p, r)],
     [89, (r) => sysReadlink(p, r)],
     [96, (r) => sysGettimeofday(p, r)],
     [97, (r) => sysGetrlimit(p, r)],
     [102, ids(0)], [104, ids(0)], [107, ids(0)], [108, ids(0)], // getuid getgid geteuid getegid
-    [110, ids(0)], // getppid: the kernel's caller stands in for the parent
+    [110, () => p.parent?.pid ?? 0], // getppid: the first process's parent is kentry's caller (0)
     [154, (r) => sysModifyLdt(p, r)],
     [158, (r) => sysArchPrctl(p, cpu, r)],
     [127, (r) => sysRtSigpending(p, r)],
