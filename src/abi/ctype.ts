@@ -70,6 +70,7 @@ export const __u64 = scalar('__u64', 8, false);
 export const bool = scalar('bool', 1, false);
 export const char = scalar('char', 1, true);
 export const short = scalar('short', 2, true);
+export const unsignedShort = scalar('unsigned short', 2, false);
 export const int = scalar('int', 4, true);
 export const unsignedInt = scalar('unsigned int', 4, false);
 export const long = scalar('long', 8, true);

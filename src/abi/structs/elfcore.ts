@@ -30,6 +30,10 @@ export const NT_AUXV = 6;
 export const NT_SIGINFO = 0x5349_4749;
 export const NT_FILE = 0x4649_4c45;
 export const NT_X86_XSTATE = 0x202;
+/** The I/O permission bitmap (a regset, never in a core: its ->active is 0 without ioperm()). */
+export const NT_386_IOPERM = 0x201;
+/** The user shadow-stack pointer (CONFIG_X86_USER_SHADOW_STACK). */
+export const NT_X86_SHSTK = 0x204;
 /** NT_X86_XSAVE_LAYOUT: where each extended XSAVE component sits (Linux 6.11+). */
 export const NT_X86_XSAVE_LAYOUT = 0x205;
 

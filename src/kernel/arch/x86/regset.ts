@@ -78,6 +78,11 @@ function ptRegsMember(t: RegsetTarget, name: string): number {
   return taskPtRegs(t) + field(t.platform.design.ptRegs, name).offset;
 }
 
+/** `task_pt_regs(task)->name` as a value: what named-member readers (user_64bit_mode, get_flags) see. */
+export function taskPtRegsGet(t: RegsetTarget, name: string): bigint {
+  return read64(t, ptRegsMember(t, name));
+}
+
 /** get_flags: task_pt_regs(task)->flags (TIF_FORCED_TF is never set: kentry has no single-stepping tracer yet). */
 function getFlags(t: RegsetTarget): bigint {
   return read64(t, ptRegsMember(t, 'flags'));
