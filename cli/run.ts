@@ -15,7 +15,7 @@ import { formatInsn } from '../src/cpu/decode/format.js';
 import { newDecodedInsn } from '../src/cpu/decode/insn.js';
 import type { Design } from '../src/design/build.js';
 import type { EntryTraceSink } from '../src/kernel/arch/x86/entry-trace.js';
-import { bootKernel, type Kernel } from '../src/kernel/boot.js';
+import { bootKernel, type Kernel, type Task } from '../src/kernel/boot.js';
 import { startProgram } from '../src/kernel/exec/program.js';
 import { UsageError } from '../src/lib/errors.js';
 import { NodeConsole } from './console.js';
@@ -162,9 +162,13 @@ export function runProgram(design: Design, path: string, args: readonly string[]
   });
   const core = coreDump(k, proc, o.core);
   const end = k.platform.cpu.instructions + maxInsns;
+  // The run lasts while any of the program's processes lives (orphans run on after the first exits, as in a
+  // shell's background), or until none of them can ever run again (all asleep with nothing to wake them).
+  const userTasks = (): Task[] => k.sched.tasks.filter((t) => t.kind === 'user' && t.state !== 'dead');
+  const stuck = (): boolean => userTasks().every((t) => t.state === 'sleeping' && t.wakeAt === Infinity);
   while (k.platform.cpu.instructions < end) {
     const r = k.run(Math.min(1_000_000, end - k.platform.cpu.instructions));
-    if (r.kind === 'task-exit' && r.task === task) break;
+    if (task.exit && (userTasks().length === 0 || stuck())) break;
     if (r.kind !== 'budget' && r.kind !== 'task-exit') throw new Error(`the CPU stopped: ${r.kind}`);
   }
   const exit = task.exit;

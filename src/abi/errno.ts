@@ -9,8 +9,6 @@ export const EINTR = 4;
 export const EIO = 5;
 export const ENXIO = 6;
 export const E2BIG = 7;
-export const ENXIO = 6;
-export const E2BIG = 7;
 export const ENOEXEC = 8;
 export const EBADF = 9;
 export const ECHILD = 10;
@@ -20,7 +18,6 @@ export const EACCES = 13;
 export const EFAULT = 14;
 export const EEXIST = 17;
 export const ENODEV = 19;
-export const ENODEV = 19;
 export const ENOTDIR = 20;
 export const EINVAL = 22;
 export const EMFILE = 24;
@@ -29,7 +26,6 @@ export const ESPIPE = 29;
 export const ERANGE = 34;
 export const ENOSYS = 38;
 export const ENAMETOOLONG = 36;
-export const EOPNOTSUPP = 95;
 export const EOPNOTSUPP = 95;
 
 /**

@@ -34,7 +34,7 @@ import {
   type PksKernel,
 } from './arch/x86/pks.js';
 import { newTask, scheduleTailBody, spawnKernelThread, startSwitch, switchToBody } from './arch/x86/process.js';
-import { Scheduler, type Task } from './arch/x86/sched.js';
+import { Scheduler, type PendingSignal, type Task } from './arch/x86/sched.js';
 import { archDoSignalOrRestart, doGroupExit } from './arch/x86/signal.js';
 import type { EntryTraceSink } from './arch/x86/entry-trace.js';
 import { syscallName } from '../abi/syscall-names.js';
@@ -62,6 +62,16 @@ export type KernelExit = CpuExit | { readonly kind: 'task-exit'; readonly task: 
 
 /** Guest data of the built-in kthreads: kthread_spin's counter, then kthread_pks' counter and page pointer. */
 export const KTHREAD_DATA = KERNEL_DATA + 0x100;
+
+/** The places entry and signal code stop a traced task (kernel/ptrace.c, the process layer's ptrace.ts). */
+export interface TraceHooks {
+  /** syscall_trace_enter: may stop; returns the number to run (-1: skip). */
+  syscallTraceEnter?: (regs: PtRegs, nr: number, work: number) => number | MaySleep<number>;
+  /** syscall_exit_work: may stop. */
+  syscallExitWork?: (regs: PtRegs, work: number) => void | MaySleep;
+  /** ptrace_signal in get_signal: the signal to deliver instead (null: none). */
+  signalStop?: (task: Task, sig: PendingSignal) => MaySleep<PendingSignal | null>;
+}
 
 export interface BootOptions {
   /** Seed of the model's "compiler": where each handler's irqentry_state_t sits in its frame (default 1). */
@@ -97,6 +107,8 @@ export interface Kernel {
   readonly exited: readonly Task[];
   /** Called as each task dies, before it schedules away for good (the process layer's exit_notify). */
   readonly exitHooks: ((t: Task) => void)[];
+  /** ptrace's stops in the entry paths, installed by the process layer (empty: no tracing). */
+  readonly traceHooks: TraceHooks;
   /** Sends every kernel entry's event to `sink` (null: stop). */
   setTrace(sink: EntryTraceSink | null): void;
   /** Generic entry code's balance and WARN checks (DESIGN.md §4 invariant 5). */
@@ -204,6 +216,9 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
     locals: Object.fromEntries([...cFrames].map(([name, f]) => [name, f.locals])),
   });
   const { cpu, space, phys } = platform;
+  const traceHooks: TraceHooks = {};
+  const asPtRegs = (regs: { readonly address: number }): PtRegs =>
+    regs instanceof PtRegs ? regs : new PtRegs(platform.native, design.ptRegs, regs.address);
   // The CPU boots straight into the first user task: context tracking USER, hardirqs on.
   const entryCpu = createEntryCpu({ context: 'user', hardirqsEnabled: true });
   const memory = linearStore(cpu.mmu, MODE_SUPERVISOR);
@@ -222,6 +237,9 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
     services: {
       schedule: () => sched.schedule(),
       preemptScheduleIrq: () => sched.preemptScheduleIrq(),
+      // syscall_trace_enter / syscall_exit_work: ptrace's syscall stops, when the process layer installed them.
+      syscallTraceEnter: (regs, nr, work) => traceHooks.syscallTraceEnter?.(asPtRegs(regs), nr, work) ?? nr,
+      syscallExitWork: (regs, work) => traceHooks.syscallExitWork?.(asPtRegs(regs), work),
     },
     hooks: {
       // PKS V9 27/45: pks_save_pt_regs / pks_restore_pt_regs in the design's slot.
@@ -232,8 +250,8 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
         pksRestorePtRegs(pks, { regs: regs.address, ...stateOf(store) });
       },
       archDoSignalOrRestart: (regs) => archDoSignalOrRestart(
-        { sched, rt: platform.native, onExit: noteExit, trace: trace.sink },
-        regs instanceof PtRegs ? regs : new PtRegs(platform.native, design.ptRegs, regs.address),
+        { sched, rt: platform.native, onExit: noteExit, trace: trace.sink, ptraceSignal: traceHooks.signalStop ?? null },
+        asPtRegs(regs),
       ),
       ...options.archHooks,
     },
@@ -335,6 +353,7 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
     },
     exited,
     exitHooks,
+    traceHooks,
     setTrace: (sink) => {
       trace.sink = sink;
     },

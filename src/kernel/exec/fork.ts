@@ -75,7 +75,7 @@ export function* copyProcess(
   const child: LinuxProcess = {
     ...parent,
     pid, task, mm,
-    files: (f & CLONE_FILES) !== 0n ? parent.files : new Map(parent.files),
+    files: (f & CLONE_FILES) !== 0n ? parent.files : dupFd(parent.files),
     clearChildTid: (f & CLONE_CHILD_CLEARTID) !== 0n ? args.childTid : 0,
     robustList: null,
     clock: { sleptNs: parent.clock.sleptNs, alarmAt: null }, // timers are not inherited (fork(2))
@@ -97,6 +97,12 @@ export function* copyProcess(
   // wait_for_vfork_done: the parent sleeps until the child execs or exits (killable; kentry sends no SIGKILL to it there).
   while (child.vforkParent === parent) yield* k.sched.sleepTicks(Infinity);
   return pid;
+}
+
+/** dup_fd: the same open files under the same numbers, each with one more reference. */
+function dupFd(files: LinuxProcess['files']): LinuxProcess['files'] {
+  for (const f of files.values()) if (f.kind === 'ops') f.refs++;
+  return new Map(files);
 }
 
 /** copy_sighand / copy_signal: the child's dispositions and blocked mask are the parent's; nothing is pending. */

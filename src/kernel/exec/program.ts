@@ -52,6 +52,7 @@ export function startProgram(k: Kernel, pid: number, file: Uint8Array, o: Progra
     random,
     clock: { sleptNs: 0, alarmAt: null },
     sleepForever: () => k.sched.sleepTicks(Infinity),
+    napTick: () => k.sched.sleepTicks(1),
     schedYield: () => k.sched.schedule(),
     world, parent: null, children: [], exitSignal: 0, vforkParent: null, reaped: false,
   };

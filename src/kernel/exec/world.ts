@@ -8,12 +8,15 @@
  * @kernel kernel/signal.c do_notify_parent (autoreap when SIGCHLD is ignored or SA_NOCLDWAIT)
  */
 import { ENOSYS } from '../../abi/errno.js';
-import { SIGCHLD } from '../../abi/signal-numbers.js';
+import { SIGCHLD, SIGKILL, SI_KERNEL } from '../../abi/signal-numbers.js';
 import { releaseTaskSlot } from '../arch/x86/process.js';
 import type { Task } from '../arch/x86/sched.js';
 import { sendSignal } from '../arch/x86/signal.js';
 import type { SyscallFn } from '../arch/x86/syscall64.js';
-import type { Kernel } from '../boot.js';
+import type { Kernel, TraceHooks } from '../boot.js';
+import { PTRACE_O_EXITKILL, links, ptraceSignal, ptraceUnlink, syscallExitWork, syscallTraceEnter } from '../ptrace/stops.js';
+import { sysPtrace } from '../ptrace/syscall.js';
+import { tracees } from '../syscalls/wait.js';
 import type { LinuxProcess } from '../syscalls/process.js';
 import { checkAlarm } from '../syscalls/time.js';
 import { LOCAL_TIMER_VECTOR } from '../arch/x86/entry/symbols.js';
@@ -49,6 +52,7 @@ export function worldOf(k: Kernel): WorldState {
       if (task.state === 'sleeping') task.state = 'running';
     },
     reap: (child) => reap(k, world, child),
+    ptrace: (tracer, request, pid, addr, data) => sysPtrace(k, tracer, request, pid, addr, data),
     wire: () => wire(),
   };
   worlds.set(k, world);
@@ -78,6 +82,13 @@ export function worldOf(k: Kernel): WorldState {
       const p = processOf.get(task);
       if (p) exitNotify(k, world, p);
     });
+    // ptrace's stops in the entry and signal paths.
+    const processOfTask = (t: Task): LinuxProcess | undefined => processOf.get(t);
+    Object.assign(k.traceHooks, {
+      syscallTraceEnter: (regs, nr, work) => syscallTraceEnter(k, processOfTask, regs, nr, work),
+      syscallExitWork: (_regs, work) => syscallExitWork(k, processOfTask, work),
+      signalStop: (t, sig) => ptraceSignal(k, processOfTask, t, sig),
+    } satisfies TraceHooks);
   };
   return world;
 }
@@ -114,8 +125,20 @@ function releaseMm(k: Kernel, world: WorldState, p: LinuxProcess): void {
  * the child reaps itself.
  */
 function exitNotify(k: Kernel, world: WorldState, p: LinuxProcess): void {
+  // exit_ptrace: a dying tracer lets its tracees go (PTRACE_O_EXITKILL: kills them); a dying tracee leaves its tracer.
+  for (const t of [...(tracees.get(p) ?? [])]) {
+    if (((links.get(t)?.options ?? 0) & PTRACE_O_EXITKILL) !== 0) sendSignal(t.task, SIGKILL, SI_KERNEL);
+    ptraceUnlink(t, null);
+  }
+  const tracer = links.get(p)?.tracer;
+  ptraceUnlink(p, null);
+  if (tracer && tracer !== p.parent) world.wake(tracer.task);
   releaseMm(k, world, p);
-  p.files.clear();
+  // exit_files: a table no other live process shares is closed, each file's last reference releasing it.
+  if (![...world.byPid.values()].some((q) => q !== p && q.files === p.files && q.task.state !== 'dead')) {
+    for (const f of p.files.values()) if (f.kind === 'ops' && --f.refs === 0) f.ops.release?.(f);
+    p.files.clear();
+  }
   const init = [...world.byPid.values()].find((q) => q.parent === null && q !== p && q.task.state !== 'dead') ?? null;
   for (const c of p.children.splice(0)) {
     c.parent = init;

@@ -8,7 +8,7 @@
 import { DEFAULT_ARCH_HOOKS, type ArchEntryHooks } from './arch-hooks.js';
 import type { EntryCpu } from './percpu.js';
 import type { EntryRegs } from './regs.js';
-import type { MaybeSleeping } from './sleep.js';
+import type { MaySleep, MaybeSleeping } from './sleep.js';
 import type { EntryTask } from './task.js';
 import type { GenericTraceSink } from './trace.js';
 import { _TIF_NEED_RESCHED, _TIF_NEED_RESCHED_LAZY, _TIF_PATCH_PENDING, _TIF_UPROBE } from './work.js';
@@ -54,9 +54,9 @@ export interface EntryServices {
    * Returns the (possibly changed) syscall number, or -1 to skip the call.
    * @kernel kernel/entry/syscall-common.c syscall_trace_enter
    */
-  syscallTraceEnter(regs: EntryRegs, nr: number, work: number): number;
+  syscallTraceEnter(regs: EntryRegs, nr: number, work: number): number | MaySleep<number>;
   /** @kernel kernel/entry/syscall-common.c syscall_exit_work */
-  syscallExitWork(regs: EntryRegs, work: number): void;
+  syscallExitWork(regs: EntryRegs, work: number): void | MaySleep;
   /** @kernel kernel/rseq.c rseq_syscall (DEBUG_RSEQ) */
   rseqSyscall(regs: EntryRegs): void;
   /** Must clear TIF_UPROBE. @kernel kernel/events/uprobes.c uprobe_notify_resume */

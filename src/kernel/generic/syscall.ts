@@ -21,11 +21,13 @@ import { SYSCALL_WORK_ENTER, SYSCALL_WORK_EXIT } from './work.js';
  *
  * @kernel include/linux/entry-common.h syscall_enter_from_user_mode_work
  */
-export function syscallEnterFromUserModeWork(d: EntryDeps, regs: EntryRegs, nr: number): number {
+export function* syscallEnterFromUserModeWork(d: EntryDeps, regs: EntryRegs, nr: number): MaySleep<number> {
   const work = d.current().syscallWork.read();
   if (work & SYSCALL_WORK_ENTER) {
     traceStep(d, 'syscall_trace_enter', `nr=${nr}`);
-    nr = d.services.syscallTraceEnter(regs, nr, work);
+    // ptrace_report_syscall_entry may stop the task for its tracer: the service may sleep.
+    const r = d.services.syscallTraceEnter(regs, nr, work);
+    nr = typeof r === 'number' ? r : yield* r;
   }
   return nr;
 }
@@ -46,11 +48,11 @@ export function syscallEnterFromUserModeWork(d: EntryDeps, regs: EntryRegs, nr: 
  *
  * @kernel include/linux/entry-common.h syscall_enter_from_user_mode
  */
-export function syscallEnterFromUserMode(d: EntryDeps, regs: EntryRegs, nr: number): number {
+export function* syscallEnterFromUserMode(d: EntryDeps, regs: EntryRegs, nr: number): MaySleep<number> {
   if (d.trace) traceCall(d, 'syscall_enter_from_user_mode', 'enter', `nr=${nr}`); // the detail string only when traced
   enterFromUserMode(d, regs);
   localIrqEnable(d);
-  const ret = syscallEnterFromUserModeWork(d, regs, nr);
+  const ret = d.current().syscallWork.read() === 0 ? nr : yield* syscallEnterFromUserModeWork(d, regs, nr);
   if (d.trace) traceCall(d, 'syscall_enter_from_user_mode', 'exit', `nr=${ret}`); // the detail string only when traced
   return ret;
 }
@@ -65,7 +67,7 @@ export function syscallEnterFromUserMode(d: EntryDeps, regs: EntryRegs, nr: numb
  *
  * @kernel include/linux/entry-common.h syscall_exit_to_user_mode_prepare
  */
-export function syscallExitToUserModePrepare(d: EntryDeps, regs: EntryRegs): void {
+export function* syscallExitToUserModePrepare(d: EntryDeps, regs: EntryRegs): MaySleep {
   const work = d.current().syscallWork.read();
   d.cpu.ct.warnOnStateNot('kernel', 'syscall_exit_to_user_mode_prepare');
   if (d.irq.disabled()) {
@@ -76,7 +78,8 @@ export function syscallExitToUserModePrepare(d: EntryDeps, regs: EntryRegs): voi
   d.services.rseqSyscall(regs);
   if (work & SYSCALL_WORK_EXIT) {
     traceStep(d, 'syscall_exit_work');
-    d.services.syscallExitWork(regs, work);
+    const r = d.services.syscallExitWork(regs, work);
+    if (r) yield* r; // ptrace_report_syscall_exit may stop the task
   }
 }
 
@@ -91,7 +94,7 @@ export function syscallExitToUserModePrepare(d: EntryDeps, regs: EntryRegs): voi
  */
 export function* syscallExitToUserModeWork(d: EntryDeps, regs: EntryRegs): MaySleep {
   traceCall(d, 'syscall_exit_to_user_mode_work', 'enter');
-  syscallExitToUserModePrepare(d, regs);
+  yield* syscallExitToUserModePrepare(d, regs);
   localIrqDisable(d);
   yield* exitToUserModePrepare(d, regs);
   traceCall(d, 'syscall_exit_to_user_mode_work', 'exit');

@@ -56,6 +56,8 @@ export interface ProcessWorld {
   wake(task: Task): void;
   /** Takes a zombie child off the books (release_task). */
   reap(child: LinuxProcess): void;
+  /** sys_ptrace(request, pid, addr, data) for `tracer`. */
+  ptrace(tracer: LinuxProcess, request: number, pid: number, addr: bigint, data: bigint): bigint;
 }
 
 /** struct kernel_clone_args: what fork, vfork, clone and clone3 ask for. */
@@ -109,6 +111,8 @@ export interface LinuxProcess {
   readonly clock: ProcessClock;
   /** Sleeps until woken (nothing wakes it yet but its death). */
   sleepForever(): MaySleep;
+  /** Sleeps one timer tick (a sleeper with no wait queue looks again then); absent: sleepForever. */
+  readonly napTick?: () => MaySleep;
   /** schedule() for sched_yield, when the process's creator provides it. */
   readonly schedYield?: () => MaySleep;
   /** Limits set by prlimit64 (resource → [soft, hard]); unset ones have kentry's defaults (misc.ts). */

@@ -19,6 +19,7 @@ import { sysMremap } from './mremap.js';
 import { sysPkeyAlloc, sysPkeyFree } from './pkeys.js';
 import { sysPipe, sysPipe2, sysVmsplice } from './pipe.js';
 import type { LinuxProcess } from './process.js';
+import { argInt } from './args.js';
 import { sysWait4, sysWaitid } from './wait.js';
 import {
   sysClockGettime, sysClockNanosleep, sysGettimeofday, sysNanosleep, sysPause, sysRestartSyscall, sysTime,
@@ -63,6 +64,7 @@ export function linuxSyscalls(p: LinuxProcess, cpu: Cpu): [number, SyscallFn][] 
     [59, (r) => sysExecve(p, r)],
     [61, (r) => sysWait4(p, r)],
     [62, (r) => sysKill(p, r)],
+    [101, (r) => p.world.ptrace(p, argInt(r, 0), argInt(r, 1), r.get('dx'), r.get('r10'))],
     [247, (r) => sysWaitid(p, r)],
     [435, (r) => sysClone3(p, r)],
     [63, (r) => sysUname(p, r)],

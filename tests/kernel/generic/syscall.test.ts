@@ -12,7 +12,7 @@ import { USER_REGS, harness } from './harness.js';
 describe('syscall_enter_from_user_mode', () => {
   it('USER -> KERNEL, IRQs and lockdep on, returns nr unchanged without work', () => {
     const h = harness({ context: 'user', hardirqsEnabled: true });
-    expect(syscallEnterFromUserMode(h.d, USER_REGS, 39)).toBe(39);
+    expect(complete(syscallEnterFromUserMode(h.d, USER_REGS, 39))).toBe(39);
     expect(h.d.cpu.ct.state()).toBe('kernel');
     expect(h.irq.disabled()).toBe(false);
     expect(h.d.cpu.lockdep.hardirqsEnabled()).toBe(true);
@@ -24,30 +24,30 @@ describe('syscall_enter_from_user_mode', () => {
       context: 'user', task: { syscallWork: SYSCALL_WORK_SECCOMP },
       services: { syscallTraceEnter: (_r, nr, work) => (work & SYSCALL_WORK_SECCOMP ? nr + 1 : nr) },
     });
-    expect(syscallEnterFromUserMode(h.d, USER_REGS, 39)).toBe(40);
+    expect(complete(syscallEnterFromUserMode(h.d, USER_REGS, 39))).toBe(40);
   });
 
   it('returns -1 when the tracer skips the call', () => {
     const h = harness({ context: 'user', task: { syscallWork: SYSCALL_WORK_SECCOMP }, services: { syscallTraceEnter: () => -1 } });
-    expect(syscallEnterFromUserMode(h.d, USER_REGS, 39)).toBe(-1);
+    expect(complete(syscallEnterFromUserMode(h.d, USER_REGS, 39))).toBe(-1);
   });
 
   it('SYSCALL_WORK_EXIT-only bits do not run entry work', () => {
     const h = harness({ context: 'user', task: { syscallWork: SYSCALL_WORK_SYSCALL_EXIT_TRAP } });
-    syscallEnterFromUserMode(h.d, USER_REGS, 1);
+    complete(syscallEnterFromUserMode(h.d, USER_REGS, 1));
     expect(h.log).not.toContain('syscall_trace_enter');
   });
 
   it('entering from user mode while context tracking says KERNEL is reported (CT_WARN_ON)', () => {
     const h = harness({ context: 'kernel' });
-    syscallEnterFromUserMode(h.d, USER_REGS, 0);
+    complete(syscallEnterFromUserMode(h.d, USER_REGS, 0));
     expect(h.d.cpu.ct.check().map((v) => v.code)).toEqual(['ct-state']);
   });
 });
 
 describe('syscall_exit_to_user_mode and the work loop', () => {
   function enterThenExit(h: ReturnType<typeof harness>): void {
-    syscallEnterFromUserMode(h.d, USER_REGS, 0);
+    complete(syscallEnterFromUserMode(h.d, USER_REGS, 0));
     complete(syscallExitToUserMode(h.d, USER_REGS));
   }
 
@@ -63,7 +63,7 @@ describe('syscall_exit_to_user_mode and the work loop', () => {
 
   it('NEED_RESCHED runs schedule(); SIGPENDING runs the signal hook; both in one round', () => {
     const h = harness({ context: 'user' });
-    syscallEnterFromUserMode(h.d, USER_REGS, 0);
+    complete(syscallEnterFromUserMode(h.d, USER_REGS, 0));
     h.task.flags.set(_TIF_NEED_RESCHED | _TIF_SIGPENDING);
     complete(syscallExitToUserMode(h.d, USER_REGS));
     expect(h.log.filter((s) => s === 'schedule')).toHaveLength(1);
@@ -83,7 +83,7 @@ describe('syscall_exit_to_user_mode and the work loop', () => {
         },
       },
     });
-    syscallEnterFromUserMode(h.d, USER_REGS, 0);
+    complete(syscallEnterFromUserMode(h.d, USER_REGS, 0));
     h.task.flags.set(_TIF_NEED_RESCHED);
     complete(syscallExitToUserMode(h.d, USER_REGS));
     expect(h.log.filter((s) => s === 'schedule')).toHaveLength(2);
@@ -95,7 +95,7 @@ describe('syscall_exit_to_user_mode and the work loop', () => {
   it('each work bit reaches its handler: LAZY, UPROBE, PATCH_PENDING, NOTIFY_SIGNAL, NOTIFY_RESUME', () => {
     let resumed = false;
     const h = harness({ context: 'user', services: { notifyResume: (_r, t) => { resumed = !t.flags.test(_TIF_NOTIFY_RESUME); } } });
-    syscallEnterFromUserMode(h.d, USER_REGS, 0);
+    complete(syscallEnterFromUserMode(h.d, USER_REGS, 0));
     h.task.flags.set(_TIF_NEED_RESCHED_LAZY | _TIF_UPROBE | _TIF_PATCH_PENDING | _TIF_NOTIFY_SIGNAL | _TIF_NOTIFY_RESUME);
     complete(syscallExitToUserMode(h.d, USER_REGS));
     expect(h.log).toEqual(expect.arrayContaining(['schedule', 'uprobe_notify_resume', 'klp_update_patch_state', 'arch_do_signal_or_restart']));
@@ -109,7 +109,7 @@ describe('syscall_exit_to_user_mode and the work loop', () => {
       context: 'user',
       hooks: { archExitToUserModeWorkMask: ARCH_BIT, archExitToUserModeWork: (_r, w) => { if (w & ARCH_BIT) h.task.flags.clear(ARCH_BIT); } },
     });
-    syscallEnterFromUserMode(h.d, USER_REGS, 0);
+    complete(syscallEnterFromUserMode(h.d, USER_REGS, 0));
     h.task.flags.set(ARCH_BIT);
     complete(syscallExitToUserMode(h.d, USER_REGS));
     expect(h.log.filter((s) => s === 'arch_exit_to_user_mode_work')).toHaveLength(1);
@@ -118,7 +118,7 @@ describe('syscall_exit_to_user_mode and the work loop', () => {
 
   it('a syscall that left IRQs disabled is reported and IRQs are re-enabled', () => {
     const h = harness({ context: 'user' });
-    syscallEnterFromUserMode(h.d, USER_REGS, 0);
+    complete(syscallEnterFromUserMode(h.d, USER_REGS, 0));
     h.irq.disable();
     complete(syscallExitToUserMode(h.d, USER_REGS));
     expect(checkEntryCpu(h.d.cpu).map((v) => v.code)).toEqual(['syscall-irqs-disabled']);

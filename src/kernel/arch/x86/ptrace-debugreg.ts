@@ -151,6 +151,19 @@ function ptraceWriteDr7(d: DebugThread, data: bigint): number {
   return rc;
 }
 
+/** DR_STEP: DR6's single-step bit (BS). */
+const DR_STEP = 0x4000n;
+
+/**
+ * exc_debug_user's bookkeeping for a single-step trap (TF is the only #DB
+ * source kentry's CPU raises): thread.virtual_dr6 is cleared and gets
+ * DR_STEP, which PTRACE_PEEKUSR of DR6 then shows.
+ * @kernel arch/x86/kernel/traps.c exc_debug_user
+ */
+export function noteUserSingleStep(task: Task): void {
+  debugThread(task).virtualDr6 = DR_STEP;
+}
+
 /** ptrace_get_debugreg(task, n), n = 0..7. */
 export function ptraceGetDebugreg(task: Task, n: number): bigint {
   const d = debugThread(task);

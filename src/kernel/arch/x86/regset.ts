@@ -51,6 +51,7 @@ const SELECTORS: ReadonlyMap<number, SelectorName> = new Map([
  * TF DF OF RF AC and NT; IF, IOPL, VM, VIF, VIP and ID stay (reference §5.2).
  */
 export const FLAG_MASK = 0x54dd5n;
+const X86_EFLAGS_TF = 0x100n;
 /** SEGMENT_RPL_MASK and USER_RPL. */
 const RPL_MASK = 3;
 const USER_RPL = 3;
@@ -83,9 +84,10 @@ export function taskPtRegsGet(t: RegsetTarget, name: string): bigint {
   return read64(t, ptRegsMember(t, name));
 }
 
-/** get_flags: task_pt_regs(task)->flags (TIF_FORCED_TF is never set: kentry has no single-stepping tracer yet). */
+/** get_flags: task_pt_regs(task)->flags, without TF when the tracer's single-step forced it (TIF_FORCED_TF). */
 function getFlags(t: RegsetTarget): bigint {
-  return read64(t, ptRegsMember(t, 'flags'));
+  const flags = read64(t, ptRegsMember(t, 'flags'));
+  return t.task.forcedTf ? flags & ~X86_EFLAGS_TF : flags;
 }
 
 /**
@@ -125,11 +127,18 @@ function setSegmentReg(t: RegsetTarget, offset: number, value: number): number {
   return 0;
 }
 
-/** set_flags: only FLAG_MASK's bits change (the TF bookkeeping of TIF_FORCED_TF has nothing to do here). */
+/**
+ * set_flags: only FLAG_MASK's bits change. A TF the tracer writes is the
+ * user's own from now on (TIF_FORCED_TF cleared); one it leaves out stays
+ * set while its single-step forced it.
+ */
 function setFlags(t: RegsetTarget, value: bigint): number {
+  let v = value;
+  if ((v & X86_EFLAGS_TF) !== 0n) t.task.forcedTf = false;
+  else if (t.task.forcedTf) v |= X86_EFLAGS_TF;
   const a = ptRegsMember(t, 'flags');
   const old = read64(t, a);
-  write64(t, a, (old & ~FLAG_MASK) | (value & FLAG_MASK));
+  write64(t, a, (old & ~FLAG_MASK) | (v & FLAG_MASK));
   return 0;
 }
 

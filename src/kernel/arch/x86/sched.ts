@@ -56,6 +56,8 @@ export interface Task {
    * the CPU's) and for kernel threads.
    */
   fpu: Uint8Array | null;
+  /** TIF_FORCED_TF: a tracer's single-step set TF, so ptrace reads hide it and writes keep it. */
+  forcedTf?: boolean;
 }
 
 /** What the fault path asks of a user address space: the VMA covering an address (find_vma), and handle_mm_fault. */

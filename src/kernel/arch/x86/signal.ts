@@ -97,6 +97,8 @@ export interface SignalEnv {
   readonly rt: NativeRuntime;
   readonly onExit: (t: Task) => void;
   readonly trace: EntryTraceSink | null;
+  /** ptrace_signal: a traced task stops for its tracer, which says what to deliver (null: nothing). */
+  readonly ptraceSignal?: ((task: Task, sig: PendingSignal) => MaySleep<PendingSignal | null>) | null;
 }
 
 /** syscall_get_nr(regs) != -1: the entry was a system call. */
@@ -156,7 +158,13 @@ function restoreSavedSigmask(task: Task): void {
  * action (do_group_exit: never returns); ignored ones are dropped.
  */
 function* getSignal(env: SignalEnv, task: Task): MaySleep<{ sig: PendingSignal; act: SigAction } | null> {
-  for (let s = dequeue(task); s; s = dequeue(task)) {
+  for (let next = dequeue(task); next; next = dequeue(task)) {
+    let s: PendingSignal = next;
+    if (s.sig !== SIGKILL && env.ptraceSignal) {
+      const instead = yield* env.ptraceSignal(task, s);
+      if (!instead) continue;
+      s = instead;
+    }
     const slot = task.signals.actions[s.sig - 1]!;
     const handler = s.sig === SIGKILL ? SIG_DFL : slot.handler;
     if (handler !== SIG_DFL && handler !== SIG_IGN) {

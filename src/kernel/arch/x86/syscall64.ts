@@ -30,7 +30,7 @@ const ENOSYS = 38;
 export function* doSyscall64(
   d: EntryDeps, table: ReadonlyMap<number, SyscallFn>, regs: PtRegs, nrArg: number, onResult?: () => void,
 ): MaySleep<boolean> {
-  const nr = syscallEnterFromUserMode(d, regs, nrArg);
+  const nr = yield* syscallEnterFromUserMode(d, regs, nrArg);
   const fn = nr >= 0 ? table.get(nr) : undefined;
   if (fn) {
     const r = fn(regs);

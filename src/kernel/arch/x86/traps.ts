@@ -11,6 +11,7 @@ import { KernelOops, type NativeBody } from './native.js';
 import { pksHandleKeyFault, pksUpdateException, type PksUpdateExceptionResult } from './pks.js';
 import { TASK_SIZE_MAX } from './memory-map.js';
 import { forceSigFault } from './signal.js';
+import { noteUserSingleStep } from './ptrace-debugreg.js';
 import {
   FPE_INTDIV, ILL_ILLOPN, SEGV_ACCERR, SEGV_MAPERR, SEGV_PKUERR, SIGBUS, SIGFPE, SIGILL, SIGSEGV, SIGTRAP, SI_KERNEL, TRAP_TRACE,
 } from '../../../abi/signal-numbers.js';
@@ -106,6 +107,7 @@ export function userTrap(ctx: CEntryContext, t: UserTrap): NativeBody {
     traceEntry(ctx, 'exception', t.vector, regs, VECTORS_WITH_ERROR_CODE.has(t.vector) ? errorCode : null, null);
     // do_trap / gp_user_force_sig_segv / send_sigtrap: thread.trap_nr and error_code for the frame.
     const task = ctx.currentTask();
+    if (t.vector === 1) noteUserSingleStep(task);
     forceSigFault(task, t.sig, t.code, t.addr === 'ip' ? ip : 0, { ...task.signals.thread, trapNr: t.vector, errorCode });
     yield* irqentryExit(ctx.deps, regs, store);
     endEntry(ctx, rec);

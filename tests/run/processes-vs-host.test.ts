@@ -1,0 +1,43 @@
+/**
+ * Processes and ptrace against the host kernel (DESIGN.md §5, oracle 2):
+ * guest/proc-fork.c (fork, vfork, copy-on-write, MAP_SHARED across fork,
+ * wait4/waitid status words, SIGCHLD, execve) and guest/ptrace-requests.c
+ * (TRACEME/ATTACH, PEEK/POKE, PEEKUSER/POKEUSER, GET/SETREGS with the
+ * -EIO rules, FPREGS, the three regsets, GETSIGINFO, SYSCALL stops,
+ * SINGLESTEP, CONT, KILL) print the same natively and under `kentry run`
+ * for every design that keeps pt_regs' uapi layout; under pks-in-pt_regs
+ * the offset-indexed register requests read other members, and the run
+ * says so by differing.
+ */
+import { describe, expect, it } from 'vitest';
+import { kentry } from '../cli/run-cli.js';
+import { SKIP_HOST_ORACLE, buildGuest, runNative } from './guest-build.js';
+
+const SAME_LAYOUT = ['upstream', 'state-ref', 'extended', 'aux'];
+
+describe.skipIf(SKIP_HOST_ORACLE)('processes and ptrace vs the host kernel', () => {
+  it.each(SAME_LAYOUT)('proc-fork under %s: same output and status as the host', (design) => {
+    const exe = buildGuest('proc-fork', ['-static']);
+    const host = runNative(exe, [], {});
+    const model = kentry('run', '--design', design, exe);
+    expect(host.stdout).toContain('four children: sum=10');
+    expect(model.stdout).toBe(host.stdout);
+    expect(model.status).toBe(host.status);
+  });
+
+  it.each(SAME_LAYOUT)('ptrace-requests under %s: same output and status as the host', (design) => {
+    const exe = buildGuest('ptrace-requests', ['-static']);
+    const host = runNative(exe, [], {});
+    const model = kentry('run', '--design', design, exe);
+    expect(host.stdout).toMatch(/SINGLESTEP: stopped 1/);
+    expect(model.stdout).toBe(host.stdout);
+    expect(model.status).toBe(host.status);
+  });
+
+  it('ptrace-requests under pks-in-pt_regs: the register requests see other members than the host', () => {
+    const exe = buildGuest('ptrace-requests', ['-static']);
+    const host = runNative(exe, [], {});
+    const model = kentry('run', '--design', 'pks-in-pt_regs', exe);
+    expect(model.stdout).not.toBe(host.stdout);
+  });
+});
