@@ -55,13 +55,11 @@ export const SELFTESTS: readonly SelftestSpec[] = [
   { name: 'sigtrap_loop', dir: 'x86', extraFlags: [] },
   {
     name: 'syscall_numbering', dir: 'x86', extraFlags: [],
-    pending: 'needs fork, PTRACE_TRACEME/SYSCALL/GETREGS/SETREGS/DETACH, waitpid, SIGSTOP and MAP_SHARED kept shared across fork',
   },
   {
     name: 'protection_keys', dir: 'mm', extraFlags: [],
     doneLine: 'done (all tests OK)', failPrefixes: ['assert() at', 'non-PK si_code'],
     skipLine: 'running PKEY tests for unsupported CPU/OS',
-    pending: 'needs fork (orphans run on), waitpid, PTRACE_ATTACH/PEEKDATA/DETACH/TRACEME/GETREGSET/SETREGSET(NT_X86_XSTATE)/CONT, SIGCHLD',
   },
 ];
 
