@@ -4,8 +4,9 @@
  * Expected truth: extended and aux agree everywhere (exit 0);
  * pks-in-pt_regs breaks the offset-based consumers (regset/core notes,
  * fixed-offset BPF, perf's upstream-compiled table) while the named-field
- * ones (signal frames, sigreturn) agree (exit 1). ptrace is listed, not
- * faked. Bad input is exit 2 with one line.
+ * ones (signal frames, sigreturn) agree (exit 1); a tracer's GETREGS,
+ * SETREGS, PEEKUSER and POKEUSER read and write other members. Bad input is
+ * exit 2 with one line.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,7 +29,7 @@ interface AuditJson {
   readonly consumers: readonly Consumer[];
 }
 
-const MODELLED = ['signal-frame', 'sigreturn', 'regset-core', 'perf-fixed', 'perf-rebuilt', 'bpf-fixed', 'bpf-relocated', 'unwinder'];
+const MODELLED = ['signal-frame', 'sigreturn', 'regset-core', 'ptrace', 'perf-fixed', 'perf-rebuilt', 'bpf-fixed', 'bpf-relocated', 'unwinder'];
 
 function auditJson(...args: string[]): { status: number | null; report: AuditJson } {
   const r = kentry('audit', ...args, '--json');
@@ -44,20 +45,19 @@ describe('kentry audit', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^kentry audit: design ${design} against upstream$`, 'm'));
-    expect(r.stdout).toMatch(/^result: every modelled consumer sees what it sees under upstream \(not modelled yet: ptrace\)$/m);
+    expect(r.stdout).toMatch(/^result: every modelled consumer sees what it sees under upstream$/m);
     const { status, report } = auditJson('--design', design);
     expect(status).toBe(0);
     expect(report.differs).toBe(false);
     const rows = byId(report);
     for (const id of MODELLED) expect(rows.get(id)?.status, id).toBe('same');
-    expect(rows.get('ptrace')?.status).toBe('not modelled');
   });
 
-  it('--design pks-in-pt_regs: exit 1; regset, perf and fixed-offset BPF differ, signal frames and sigreturn do not', () => {
+  it('--design pks-in-pt_regs: exit 1; regset, ptrace, perf and fixed-offset BPF differ, signal frames and sigreturn do not', () => {
     const r = kentry('audit', '--design', 'pks-in-pt_regs');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(1);
-    expect(r.stdout).toMatch(/^result: 3 consumers differ from upstream: regset-core, perf-fixed, bpf-fixed$/m);
+    expect(r.stdout).toMatch(/^result: 4 consumers differ from upstream: regset-core, ptrace, perf-fixed, bpf-fixed$/m);
     expect(r.stdout).toMatch(/^ {2}regset \/ core dump NT_PRSTATUS .* offset index +differs +r15 reads pkrs, \+19 more \(below\)$/m);
     expect(r.stdout).toMatch(/^ {4}r15 reads pkrs 0x55555554 \(upstream 0x1515000000001515\)$/m);
     expect(r.stdout).toMatch(/^ {4}R15 reads pkrs 0x55555554 /m);
@@ -69,7 +69,7 @@ describe('kentry audit', () => {
     const rows = byId(report);
     const statuses = Object.fromEntries([...rows].map(([id, c]) => [id, c.status]));
     expect(statuses).toEqual({
-      'signal-frame': 'same', sigreturn: 'same', 'regset-core': 'differs', ptrace: 'not modelled',
+      'signal-frame': 'same', sigreturn: 'same', 'regset-core': 'differs', ptrace: 'differs',
       'perf-fixed': 'differs', 'perf-rebuilt': 'same', 'bpf-fixed': 'differs', 'bpf-relocated': 'same', unwinder: 'same',
     });
     // flags is read by name (get_flags), so its word agrees; every other pt_regs word is one member off.
@@ -81,6 +81,11 @@ describe('kentry audit', () => {
       'PARM1 (di) reads si', 'PARM2 (si) reads dx', 'PARM3 (dx) reads cx', 'PARM4 (cx) reads ax', 'PARM5 (r8) reads r9',
     ]);
     expect(rows.get('perf-fixed')!.differences).toContainEqual(expect.stringMatching(/^IP reads orig_ax 0xffffffffffffffff /));
+    // The tracer: GETREGS words one member off, SETREGS refused (its "cs" word is ip), and neither edit reaches the child.
+    const ptrace = rows.get('ptrace')!.differences;
+    expect(ptrace).toContainEqual(expect.stringMatching(/^GETREGS r15 reads pkrs /));
+    expect(ptrace).toContain('SETREGS returned -5 (upstream 0)');
+    expect(ptrace).toContain('the child saw: rbx edit lost, r12 poke lost (upstream: rbx edit arrived, r12 poke arrived)');
   });
 
   it('--json shape: design, against, differs, and one entry per consumer with id, consumer, reach, status, differences, note', () => {
@@ -94,7 +99,7 @@ describe('kentry audit', () => {
       expect(Object.keys(c).sort()).toEqual(['consumer', 'differences', 'id', 'note', 'reach', 'status']);
       expect(['named field', 'offset index', 'fixed compiled offset', 'relocated offset']).toContain(c.reach);
     }
-    expect(byId(report).get('ptrace')!.note).toMatch(/^not modelled yet \(needs fork and a tracer\)/);
+    expect(byId(report).get('ptrace')!.note).toMatch(/^a tracer and its SIGSTOPped child/);
   });
 
   describe('--layout FILE (a DesignSpec JSON, as --design FILE.json)', () => {
@@ -110,7 +115,7 @@ describe('kentry audit', () => {
       const { status, report } = auditJson('--layout', file);
       expect(status).toBe(1);
       expect(report.design).toBe('my-pks');
-      expect(report.consumers.filter((c) => c.status === 'differs').map((c) => c.id)).toEqual(['regset-core', 'perf-fixed', 'bpf-fixed']);
+      expect(report.consumers.filter((c) => c.status === 'differs').map((c) => c.id)).toEqual(['regset-core', 'ptrace', 'perf-fixed', 'bpf-fixed']);
     });
 
     it('a user file with the extension below pt_regs agrees (exit 0)', () => {

@@ -16,6 +16,7 @@ import { designOffsets, perfRegsReach, upstreamOffsets, type PtRegsOffsetTable }
 import { FRAME } from '../arch/x86/signal-frame.js';
 import { PARM_FIELDS, UPSTREAM_PARM_OFFSETS, runBpfWorkload, type BpfKind, type BpfRun } from './bpf.js';
 import { runPerfWorkload, type PerfRun } from './perf.js';
+import { runPtraceWorkload, type PtraceRun } from './ptrace.js';
 import { EDITED_RBX, STORED, USER_REGS_NAMES, runProcessWorkload, type ProcessRun } from './signal-core.js';
 import { hex, type AuditReport, type AuditRow } from './types.js';
 import { runUnwindWorkload, type UnwoundRegs } from './unwind.js';
@@ -101,15 +102,43 @@ function regsetRow(design: Design, mine: ProcessRun, up: ProcessRun): AuditRow {
     id: 'regset-core', consumer: 'regset / core dump NT_PRSTATUS (genregs_get → getreg)', reach: 'offset index', compared: ran,
     differences,
     note: ran
-      ? 'SIGSEGV core dump: pr_reg\'s 27 user_regs_struct words and the other notes compared (ptrace GETREGS/PEEKUSER would take this same getreg path)'
+      ? 'SIGSEGV core dump: pr_reg\'s 27 user_regs_struct words and the other notes compared'
       : `no core was dumped (${mine.ending})`,
   });
 }
 
-function ptraceRow(): AuditRow {
+function ptraceRow(design: Design, mine: PtraceRun, up: PtraceRun): AuditRow {
+  const ran = mine.finished && up.finished;
+  const differences: string[] = [];
+  const words = (label: string, a: readonly bigint[], b: readonly bigint[]): void => {
+    USER_REGS_NAMES.forEach((name, i) => {
+      if (a[i] === b[i]) return;
+      const off = field(USER_REGS, name).offset;
+      const reads = off < design.ptRegs.size ? memberAt(design.ptRegs, off) : null;
+      differences.push(`${label} ${name} ${reads && reads !== name ? `reads ${reads} ` : ''}${hex(a[i]!)} (upstream ${hex(b[i]!)})`);
+    });
+  };
+  if (ran) {
+    words('GETREGS', mine.regs, up.regs);
+    if (mine.peekIp !== up.peekIp) differences.push(`PEEKUSER ip ${hex(mine.peekIp)} (upstream ${hex(up.peekIp)})`);
+    for (const [req, v] of Object.entries(mine.rc)) {
+      const u = up.rc[req as keyof PtraceRun['rc']];
+      if (v !== u) differences.push(`${req.toUpperCase()} returned ${v} (upstream ${u})`);
+    }
+    words('GETREGS after the edits:', mine.regsAfter, up.regsAfter);
+    const edits = (status: number): string => {
+      const code = (status >> 8) & 0xff;
+      return `rbx edit ${(code & 1) !== 0 ? 'arrived' : 'lost'}, r12 poke ${(code & 2) !== 0 ? 'arrived' : 'lost'}`;
+    };
+    if (mine.exitStatus !== up.exitStatus) differences.push(`the child saw: ${edits(mine.exitStatus)} (upstream: ${edits(up.exitStatus)})`);
+    if (mine.stopStatus !== up.stopStatus) differences.push(`wait status at the stop ${hex(BigInt(mine.stopStatus))} (upstream ${hex(BigInt(up.stopStatus))})`);
+  }
   return row({
-    id: 'ptrace', consumer: 'ptrace (GETREGS/PEEKUSER via getreg)', reach: 'offset index', compared: false, differences: [],
-    note: 'not modelled yet (needs fork and a tracer); the regset row runs the same getreg',
+    id: 'ptrace', consumer: 'ptrace (GETREGS/SETREGS/PEEKUSER/POKEUSER via getreg/putreg)', reach: 'offset index', compared: ran,
+    differences,
+    note: ran
+      ? 'a tracer and its SIGSTOPped child: GETREGS, PEEKUSER(ip), SETREGS (rbx edited), POKEUSER(r12), GETREGS again, CONT; every word, return value and what the child saw compared'
+      : 'the tracer did not finish',
   });
 }
 
@@ -192,10 +221,11 @@ export function runAudit(design: Design): AuditReport {
   const perfOwn = [runPerfWorkload(design, 'design'), runPerfWorkload(upstream, 'design')] as const;
   const bpf = [runBpfWorkload(design), runBpfWorkload(upstream)] as const;
   const unwind = [runUnwindWorkload(design), runUnwindWorkload(upstream)] as const;
+  const traced = [runPtraceWorkload(design), runPtraceWorkload(upstream)] as const;
   const rows: AuditRow[] = [
     ...signalRows(proc[0], proc[1]),
     regsetRow(design, proc[0], proc[1]),
-    ptraceRow(),
+    ptraceRow(design, traced[0], traced[1]),
     perfRow(design, 'upstream', perfFixed[0], perfFixed[1]),
     perfRow(design, 'design', perfOwn[0], perfOwn[1]),
     bpfRow(design, 'fixed', bpf[0], bpf[1]),
