@@ -58,6 +58,11 @@ export const MINSIGSTKSZ = 2048;
  */
 export const CORE_DUMPING = new Set([SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGSYS, 24 /* SIGXCPU */, 25 /* SIGXFSZ */]);
 
+export const SIGCONT = 18;
+export const SIGSTOP = 19;
+/** Signals whose default action stops the process (sig_kernel_stop): SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU. */
+export const STOP_SIGNALS = new Set([SIGSTOP, 20 /* SIGTSTP */, 21 /* SIGTTIN */, 22 /* SIGTTOU */]);
+
 /** Signals whose default action is to ignore (sig_kernel_ignore): SIGCHLD, SIGURG, SIGWINCH, SIGCONT. */
 export const IGNORED_BY_DEFAULT = new Set([SIGCHLD, 23 /* SIGURG */, 28 /* SIGWINCH */, 18 /* SIGCONT */]);
 

@@ -71,6 +71,8 @@ export interface TraceHooks {
   syscallExitWork?: (regs: PtRegs, work: number) => void | MaySleep;
   /** ptrace_signal in get_signal: the signal to deliver instead (null: none). */
   signalStop?: (task: Task, sig: PendingSignal) => MaySleep<PendingSignal | null>;
+  /** do_notify_parent_cldstop for job control: a task stopped (CLD_STOPPED) or was continued (CLD_CONTINUED). */
+  jobControl?: { stopped(task: Task, sig: number): void; continued(task: Task): void };
 }
 
 export interface BootOptions {
@@ -250,7 +252,10 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
         pksRestorePtRegs(pks, { regs: regs.address, ...stateOf(store) });
       },
       archDoSignalOrRestart: (regs) => archDoSignalOrRestart(
-        { sched, rt: platform.native, onExit: noteExit, trace: trace.sink, ptraceSignal: traceHooks.signalStop ?? null },
+        {
+          sched, rt: platform.native, onExit: noteExit, trace: trace.sink,
+          ptraceSignal: traceHooks.signalStop ?? null, jobControl: traceHooks.jobControl ?? null,
+        },
         asPtRegs(regs),
       ),
       ...options.archHooks,

@@ -11,6 +11,7 @@ export interface CliResult {
 }
 
 export function kentry(...args: string[]): CliResult {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 20_000 });
+  // Generous: under a full parallel test run an audit (ten workloads, twice) can take tens of seconds.
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 120_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -16,6 +16,7 @@ function setup(): { mm: UserMm; canRead: (a: number) => boolean; canWrite: (a: n
   const k = bootKernel(builtinDesign('upstream'));
   const mmu = k.platform.cpu.mmu;
   const mm = new UserMm(k.platform.space, mmu);
+  mmu.setCr3(mm.root); // the mm's own tables, as switch_mm would load them
   const attempt = (f: () => void): boolean => {
     try {
       f();

@@ -1,7 +1,8 @@
 /**
  * Processes and ptrace against the host kernel (DESIGN.md §5, oracle 2):
  * guest/proc-fork.c (fork, vfork, copy-on-write, MAP_SHARED across fork,
- * wait4/waitid status words, SIGCHLD, execve) and guest/ptrace-requests.c
+ * wait4/waitid status words, SIGCHLD, execve), guest/proc-jobctl.c (stop
+ * signals, SIGCONT, WUNTRACED/WCONTINUED, CLD_STOPPED/CLD_CONTINUED) and guest/ptrace-requests.c
  * (TRACEME/ATTACH, PEEK/POKE, PEEKUSER/POKEUSER, GET/SETREGS with the
  * -EIO rules, FPREGS, the three regsets, GETSIGINFO, SYSCALL stops,
  * SINGLESTEP, CONT, KILL) print the same natively and under `kentry run`
@@ -21,6 +22,15 @@ describe.skipIf(SKIP_HOST_ORACLE)('processes and ptrace vs the host kernel', () 
     const host = runNative(exe, [], {});
     const model = kentry('run', '--design', design, exe);
     expect(host.stdout).toContain('four children: sum=10');
+    expect(model.stdout).toBe(host.stdout);
+    expect(model.status).toBe(host.status);
+  });
+
+  it.each(SAME_LAYOUT)('proc-jobctl under %s: stops, continues and their SIGCHLDs as the host reports them', (design) => {
+    const exe = buildGuest('proc-jobctl', ['-static']);
+    const host = runNative(exe, [], {});
+    const model = kentry('run', '--design', design, exe);
+    expect(host.stdout).toContain('killed while stopped: signaled=1 sig=9');
     expect(model.stdout).toBe(host.stdout);
     expect(model.status).toBe(host.status);
   });

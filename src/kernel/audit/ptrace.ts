@@ -149,18 +149,18 @@ const MAX_INSNS = 3_000_000;
 export function runPtraceWorkload(design: Design): PtraceRun {
   const k = bootKernel(design);
   const elf = tinyElf(workload());
-  const { process } = startProgram(k, k.allocPid(), elf.file, {
+  const { process: tracer } = startProgram(k, k.allocPid(), elf.file, {
     argv: ['audit-ptrace'], envp: [], execfn: '/audit-ptrace', console: new MemoryConsole(),
   });
   const at = (name: string): number => Number(elf.symbols.get(name));
   // The tracer's memory through its own tables, whichever process the CPU is in when the run stops.
   const words = (name: string, n: number): bigint[] => {
-    const b = process.mm.accessForce(at(name), 8 * n, null) ?? new Uint8Array(8 * n);
+    const b = tracer.mm.accessForce(at(name), 8 * n, null) ?? new Uint8Array(8 * n);
     const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
     return Array.from({ length: n }, (_, i) => dv.getBigUint64(8 * i, true));
   };
   const word = (name: string): bigint => words(name, 1)[0]!;
-  for (let n = 0; n < MAX_INSNS && word('finished') === 0n && !process.task.exit; n += 50_000) k.run(50_000);
+  for (let n = 0; n < MAX_INSNS && word('finished') === 0n && !tracer.task.exit; n += 50_000) k.run(50_000);
   return {
     regs: words('regs_get', WORDS),
     peekIp: word('peek_ip'),

@@ -11,8 +11,9 @@
  * namespaces, pidfds, cgroups (-EINVAL).
  *
  * @kernel kernel/fork.c kernel_clone, copy_process, copy_mm, copy_files, copy_sighand, wait_for_vfork_done
+ * @kernel kernel/signal.c flush_signal_handlers (CLONE_CLEAR_SIGHAND)
  */
-import { EFAULT, EINVAL, ENOSYS } from '../../abi/errno.js';
+import { EINVAL, ENOSYS } from '../../abi/errno.js';
 import { copyThreadUser, newTask } from '../arch/x86/process.js';
 import type { PtRegs } from '../arch/x86/regs.js';
 import { fpuSave } from '../arch/x86/fpu-switch.js';
@@ -38,12 +39,18 @@ export const CLONE_CHILD_CLEARTID = 0x200000n;
 export const CLONE_DETACHED = 0x400000n;
 export const CLONE_UNTRACED = 0x800000n;
 export const CLONE_CHILD_SETTID = 0x1000000n;
+/** clone3 only: the child's handlers start at SIG_DFL (ignored signals stay ignored). */
+export const CLONE_CLEAR_SIGHAND = 0x1_0000_0000n;
+const SIG_DFL = 0n;
+const SIG_IGN = 1n;
+
 /** CSIGNAL: the low byte of clone's flags is the exit signal. */
 export const CSIGNAL = 0xffn;
 
 /** The flags kentry models (besides CSIGNAL); anything else asks for namespaces, pidfds, cgroups or threads. */
 const MODELLED = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_VFORK | CLONE_PARENT | CLONE_SYSVSEM | CLONE_SETTLS |
-  CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_DETACHED | CLONE_UNTRACED | CLONE_CHILD_SETTID | CLONE_PTRACE;
+  CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_DETACHED | CLONE_UNTRACED | CLONE_CHILD_SETTID | CLONE_PTRACE |
+  CLONE_CLEAR_SIGHAND;
 
 const u32 = (v: number): Uint8Array => {
   const b = new Uint8Array(4);
@@ -60,15 +67,15 @@ export function* copyProcess(
   if ((f & CLONE_SIGHAND) !== 0n && (f & CLONE_VM) === 0n) return -EINVAL;
   if ((f & (CLONE_THREAD | CLONE_SIGHAND)) !== 0n) return -ENOSYS;
   if ((f & CLONE_VM) !== 0n && (f & CLONE_VFORK) === 0n) return -ENOSYS;
-  if ((f & ~(MODELLED | CSIGNAL)) !== 0n) return -EINVAL;
-  if (args.exitSignal < 0 || args.exitSignal > 64) return -EINVAL;
+  // The exit signal is not checked here: clone3 checked its own, and clone's low byte may be any (never sent if invalid).
+  if ((f & ~MODELLED) !== 0n) return -EINVAL;
 
   const platform = k.platform;
   const pid = k.allocPid();
   const task = newTask(platform, pid, parent.task.name, 'user');
   const mm = (f & CLONE_VM) !== 0n ? parent.mm : parent.mm.dup();
   task.userMm = mm;
-  copySignals(parent, task);
+  copySignals(parent, task, (f & CLONE_CLEAR_SIGHAND) !== 0n);
   copyThreadUser(platform, regs.address, task, { stack: args.stack, tls: (f & CLONE_SETTLS) !== 0n ? args.tls : null });
   task.fpu = fpuSave(platform.cpu); // fpu_clone: the parent's registers, PKRU among them
   const realParent = (f & CLONE_PARENT) !== 0n && parent.parent ? parent.parent : parent;
@@ -87,9 +94,8 @@ export function* copyProcess(
     vforkParent: (f & CLONE_VFORK) !== 0n ? parent : null,
     reaped: false,
   };
-  if ((f & CLONE_PARENT_SETTID) !== 0n && !copyToUser(parent.rt, args.parentTid, u32(pid))) {
-    return -EFAULT; // the kernel undoes the half-made child; here it was not added anywhere yet
-  }
+  // kernel_clone: put_user(nr, args->parent_tid), its result ignored — a bad address still gets a child.
+  if ((f & CLONE_PARENT_SETTID) !== 0n) copyToUser(parent.rt, args.parentTid, u32(pid));
   if ((f & CLONE_CHILD_SETTID) !== 0n) mm.accessForce(args.childTid, 4, u32(pid)); // schedule_tail's put_user, in the child's mm
   realParent.children.push(child);
   addProcess(world, child);
@@ -105,10 +111,20 @@ function dupFd(files: LinuxProcess['files']): LinuxProcess['files'] {
   return new Map(files);
 }
 
-/** copy_sighand / copy_signal: the child's dispositions and blocked mask are the parent's; nothing is pending. */
-function copySignals(parent: LinuxProcess, task: LinuxProcess['task']): void {
+/**
+ * copy_sighand / copy_signal: the child's dispositions and blocked mask
+ * are the parent's; nothing is pending. CLONE_CLEAR_SIGHAND then resets
+ * the handlers as exec does (flush_signal_handlers(p, 0)).
+ */
+function copySignals(parent: LinuxProcess, task: LinuxProcess['task'], clearHandlers: boolean): void {
   const from = parent.task.signals;
   from.actions.forEach((a, i) => Object.assign(task.signals.actions[i]!, a));
+  if (clearHandlers) {
+    for (const act of task.signals.actions) {
+      if (act.handler !== SIG_IGN) act.handler = SIG_DFL;
+      Object.assign(act, { flags: 0n, restorer: 0n, mask: 0n });
+    }
+  }
   task.signals.blocked = from.blocked;
   Object.assign(task.signals.altstack, from.altstack);
 }

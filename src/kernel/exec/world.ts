@@ -8,12 +8,13 @@
  * @kernel kernel/signal.c do_notify_parent (autoreap when SIGCHLD is ignored or SA_NOCLDWAIT)
  */
 import { ENOSYS } from '../../abi/errno.js';
-import { SIGCHLD, SIGKILL, SI_KERNEL } from '../../abi/signal-numbers.js';
+import { SIGCHLD, SIGCONT, SIGKILL, SI_KERNEL } from '../../abi/signal-numbers.js';
 import { releaseTaskSlot } from '../arch/x86/process.js';
 import type { Task } from '../arch/x86/sched.js';
 import { sendSignal } from '../arch/x86/signal.js';
 import type { SyscallFn } from '../arch/x86/syscall64.js';
 import type { Kernel, TraceHooks } from '../boot.js';
+import { _TIF_NEED_RESCHED } from '../generic/index.js';
 import { PTRACE_O_EXITKILL, links, ptraceSignal, ptraceUnlink, syscallExitWork, syscallTraceEnter } from '../ptrace/stops.js';
 import { sysPtrace } from '../ptrace/syscall.js';
 import { tracees } from '../syscalls/wait.js';
@@ -29,10 +30,16 @@ export { addProcess } from './world-state.js';
 export const CLD_EXITED = 1;
 export const CLD_KILLED = 2;
 export const CLD_DUMPED = 3;
+const CLD_STOPPED = 5;
+const CLD_CONTINUED = 6;
+/** SA_NOCLDSTOP (include/uapi/asm-generic/signal-defs.h). */
+const SA_NOCLDSTOP = 1n;
 
 /** SA_NOCLDWAIT (include/uapi/asm-generic/signal-defs.h). */
 const SA_NOCLDWAIT = 2n;
 const SIG_IGN = 1n;
+/** _NSIG: valid_signal's bound. */
+const NSIG = 64;
 
 const worlds = new WeakMap<Kernel, WorldState>();
 
@@ -49,7 +56,11 @@ export function worldOf(k: Kernel): WorldState {
     clone: (parent, regs, args) => copyProcess(k, world, parent, regs, args),
     exec: (p, regs, path, argv, envp) => execProcess(k, world, p, regs, path, argv, envp),
     wake: (task) => {
-      if (task.state === 'sleeping') task.state = 'running';
+      if (task.state === 'dead') return;
+      // (A signal sent just before may have woken it already: signal_wake_up.)
+      task.state = task.state === 'sleeping' ? 'running' : task.state;
+      // check_preempt_wakeup: a woken sleeper gets the CPU at the running task's next preemption point.
+      if (k.current !== task) k.current.entry.flags.set(_TIF_NEED_RESCHED);
     },
     reap: (child) => reap(k, world, child),
     ptrace: (tracer, request, pid, addr, data) => sysPtrace(k, tracer, request, pid, addr, data),
@@ -68,6 +79,7 @@ export function worldOf(k: Kernel): WorldState {
         const p = processOf.get(k.current);
         const fn = (p ? tables.get(p.task)?.get(nr) : undefined) ?? bootTable.get(nr);
         if (!fn) return -ENOSYS;
+        freeDeadTasks(k);
         // Every system call first sees whether alarm()'s deadline has passed (so does every timer tick).
         if (p) checkAlarm(p);
         return fn(regs);
@@ -76,6 +88,7 @@ export function worldOf(k: Kernel): WorldState {
     const tick = k.irqHandlers.get(LOCAL_TIMER_VECTOR);
     k.irqHandlers.set(LOCAL_TIMER_VECTOR, (rt, regs, vector) => {
       tick?.(rt, regs, vector);
+      freeDeadTasks(k);
       for (const p of world.byPid.values()) if (p.task.state !== 'dead') checkAlarm(p);
     });
     k.exitHooks.push((task) => {
@@ -88,9 +101,25 @@ export function worldOf(k: Kernel): WorldState {
       syscallTraceEnter: (regs, nr, work) => syscallTraceEnter(k, processOfTask, regs, nr, work),
       syscallExitWork: (_regs, work) => syscallExitWork(k, processOfTask, work),
       signalStop: (t, sig) => ptraceSignal(k, processOfTask, t, sig),
+      jobControl: {
+        stopped: (t, sig) => notifyParentCldstop(world, processOf.get(t), CLD_STOPPED, sig),
+        continued: (t) => notifyParentCldstop(world, processOf.get(t), CLD_CONTINUED, SIGCONT),
+      },
     } satisfies TraceHooks);
   };
   return world;
+}
+
+/**
+ * do_notify_parent_cldstop: the parent gets SIGCHLD (CLD_STOPPED or
+ * CLD_CONTINUED) unless its SIGCHLD action has SA_NOCLDSTOP, and its wait
+ * looks again either way.
+ */
+function notifyParentCldstop(world: WorldState, p: LinuxProcess | undefined, code: number, status: number): void {
+  const parent = p?.parent;
+  if (!p || !parent) return;
+  if ((parent.task.signals.actions[SIGCHLD - 1]!.flags & SA_NOCLDSTOP) === 0n) sendSignal(parent.task, SIGCHLD, code, p.pid, status);
+  world.wake(parent.task);
 }
 
 /** The status word wait4 reports for a dead task (WEXITSTATUS / WTERMSIG / WCOREDUMP). */
@@ -152,16 +181,27 @@ function exitNotify(k: Kernel, world: WorldState, p: LinuxProcess): void {
   const parent = p.parent;
   if (!parent) return;
   const act = parent.task.signals.actions[SIGCHLD - 1]!;
+  // do_notify_parent: SIGCHLD ignored or SA_NOCLDWAIT autoreaps (an ignored SIGCHLD is not even sent);
+  // only a valid, nonzero exit signal is sent (clone's CSIGNAL byte may hold anything).
   const autoreap = p.exitSignal === SIGCHLD && (act.handler === SIG_IGN || (act.flags & SA_NOCLDWAIT) !== 0n);
-  if (p.exitSignal !== 0) {
+  const sig = autoreap && act.handler === SIG_IGN ? 0 : p.exitSignal;
+  if (sig > 0 && sig <= NSIG) {
     const { code, status } = childExitInfo(p.task);
-    sendSignal(parent.task, p.exitSignal, code, p.pid, status);
+    sendSignal(parent.task, sig, code, p.pid, status);
   }
   world.wake(parent.task); // __wake_up_parent: its wait4 looks again
   if (autoreap) reap(k, world, p);
 }
 
-/** release_task: off the parent's list and the pid table; its task slot is free again. */
+/**
+ * release_task: off the parent's list and the pid table. The task itself
+ * (its scheduler entry and task_struct slot) goes once it is not running:
+ * a child that reaps itself (SIGCHLD ignored, SA_NOCLDWAIT) does so in
+ * exit_notify while still current, and __switch_to away from it still
+ * reads its task_struct — finish_task_switch drops the last reference of a
+ * TASK_DEAD prev only after the switch (put_task_struct_rcu_user).
+ * @kernel kernel/exit.c release_task; kernel/sched/core.c finish_task_switch
+ */
 function reap(k: Kernel, world: WorldState, child: LinuxProcess): void {
   if (child.reaped) return;
   child.reaped = true;
@@ -170,7 +210,28 @@ function reap(k: Kernel, world: WorldState, child: LinuxProcess): void {
   world.byPid.delete(child.pid);
   world.processOf.delete(child.task);
   world.tables.delete(child.task);
-  const i = k.sched.tasks.indexOf(child.task);
-  if (i >= 0) k.sched.tasks.splice(i, 1);
-  releaseTaskSlot(k.platform, child.task);
+  deadTasks(k).push(child.task);
+  freeDeadTasks(k);
+}
+
+const deadTaskLists = new WeakMap<Kernel, Task[]>();
+
+function deadTasks(k: Kernel): Task[] {
+  let list = deadTaskLists.get(k);
+  if (!list) deadTaskLists.set(k, (list = []));
+  return list;
+}
+
+/** The put_task_struct of finish_task_switch: reaped tasks other than the running one leave the scheduler, their slots free. */
+function freeDeadTasks(k: Kernel): void {
+  const list = deadTasks(k);
+  for (const task of list.splice(0)) {
+    if (task === k.current) {
+      list.push(task);
+      continue;
+    }
+    const i = k.sched.tasks.indexOf(task);
+    if (i >= 0) k.sched.tasks.splice(i, 1);
+    releaseTaskSlot(k.platform, task);
+  }
 }

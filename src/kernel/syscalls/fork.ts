@@ -1,7 +1,8 @@
 /**
  * fork, vfork, clone, clone3 and execve: the arguments as the system calls
  * take them; the work is the process world's (exec/fork.ts, exec/execve.ts).
- * @kernel kernel/fork.c sys_fork, sys_vfork, sys_clone, sys_clone3, copy_clone_args_from_user, clone3_stack_valid
+ * @kernel kernel/fork.c sys_fork, sys_vfork, sys_clone, sys_clone3, copy_clone_args_from_user, clone3_args_valid, clone3_stack_valid
+ * @kernel lib/usercopy.c copy_struct_from_user, check_zeroed_user
  * @kernel fs/exec.c sys_execve, copy_strings, get_user_arg_ptr
  */
 import { E2BIG, EFAULT, EINVAL, ENAMETOOLONG } from '../../abi/errno.js';
@@ -13,10 +14,24 @@ import { arg } from './args.js';
 import type { LinuxProcess } from './process.js';
 
 const CLONE_VM = 0x100n;
+const CLONE_SIGHAND = 0x800n;
 const CLONE_VFORK = 0x4000n;
+const CLONE_PARENT = 0x8000n;
+const CLONE_THREAD = 0x10000n;
+const CLONE_DETACHED = 0x40_0000n;
+/** CLONE_NEWTIME shares CSIGNAL's byte: clone3 alone can ask for it. */
+const CLONE_NEWTIME = 0x80n;
+/** CLONE_LEGACY_FLAGS: the 32 bits clone() has; clone3 adds the two below. */
+const CLONE_LEGACY_FLAGS = 0xffff_ffffn;
+const CLONE_CLEAR_SIGHAND = 0x1_0000_0000n;
+const CLONE_INTO_CGROUP = 0x2_0000_0000n;
 const CSIGNAL = 0xffn;
-/** CLONE_ARGS_SIZE_VER0: clone3's smallest struct clone_args (flags .. tls). */
+/** CLONE_ARGS_SIZE_VER0: clone3's smallest struct clone_args (flags .. tls); VER2 (with cgroup) is the whole of it. */
 const CLONE_ARGS_SIZE_VER0 = 64;
+const CLONE_ARGS_SIZE_VER2 = 88;
+/** MAX_PID_NS_LEVEL: set_tid has at most one entry per pid namespace level. */
+const MAX_PID_NS_LEVEL = 32n;
+const PAGE_SIZE = 4096;
 /** _NSIG: exit_signal must be a signal number. */
 const NSIG = 64;
 /** PATH_MAX, MAX_ARG_STRLEN (32 pages) and a bound on argv + envp (the kernel's is the stack rlimit / 4). */
@@ -35,36 +50,63 @@ export function sysVfork(p: LinuxProcess, regs: PtRegs): MaySleep<number> {
   return p.world.clone(p, regs, { flags: CLONE_VFORK | CLONE_VM, exitSignal: SIGCHLD, stack: 0, parentTid: 0, childTid: 0, tls: 0n });
 }
 
-/** clone(flags, newsp, parent_tid, child_tid, tls) — x86-64's argument order. */
+/**
+ * clone(flags, newsp, parent_tid, child_tid, tls) — x86-64's argument
+ * order. Only the low 32 bits of `flags` count (lower_32_bits), and the
+ * exit signal is their low byte unchecked: an invalid one is never sent
+ * (do_notify_parent's valid_signal).
+ */
 export function sysClone(p: LinuxProcess, regs: PtRegs): MaySleep<number> {
-  const flags = regs.get('di');
+  const flags = regs.get('di') & CLONE_LEGACY_FLAGS;
   return p.world.clone(p, regs, {
     flags: flags & ~CSIGNAL, exitSignal: Number(flags & CSIGNAL), stack: arg(regs, 1),
     parentTid: arg(regs, 2), childTid: arg(regs, 3), tls: regs.get('r8'),
   });
 }
 
-/** clone3(uargs, size): struct clone_args from user memory (copy_clone_args_from_user, clone3_args_valid). */
+/**
+ * clone3(uargs, size): struct clone_args from user memory
+ * (copy_clone_args_from_user: a larger struct than the kernel knows must
+ * end in zeros, copy_struct_from_user's -E2BIG), then clone3_args_valid.
+ */
 export function* sysClone3(p: LinuxProcess, regs: PtRegs): MaySleep<number> {
+  const uargs = arg(regs, 0);
   const size = arg(regs, 1);
-  if (size < CLONE_ARGS_SIZE_VER0 || size > 4096) return size > 4096 ? -E2BIG : -EINVAL;
-  const bytes = copyFromUser(p.rt, arg(regs, 0), Math.min(size, 88));
+  if (size > PAGE_SIZE) return -E2BIG;
+  if (size < CLONE_ARGS_SIZE_VER0) return -EINVAL;
+  const bytes = copyFromUser(p.rt, uargs, Math.min(size, CLONE_ARGS_SIZE_VER2));
   if (!bytes) return -EFAULT;
+  if (size > CLONE_ARGS_SIZE_VER2) {
+    const tail = copyFromUser(p.rt, uargs + CLONE_ARGS_SIZE_VER2, size - CLONE_ARGS_SIZE_VER2);
+    if (!tail) return -EFAULT;
+    if (tail.some((b) => b !== 0)) return -E2BIG;
+  }
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const u64 = (i: number): bigint => (i * 8 + 8 <= bytes.length ? dv.getBigUint64(i * 8, true) : 0n);
   const flags = u64(0);
   const exitSignal = u64(4);
   let stack = u64(5);
   const stackSize = u64(6);
-  // clone3 has its own exit_signal field: CSIGNAL bits in flags, or a bad signal, are -EINVAL.
-  if ((flags & CSIGNAL) !== 0n || exitSignal > BigInt(NSIG)) return -EINVAL;
-  if (u64(9) !== 0n || u64(8) !== 0n) return -EINVAL; // set_tid / set_tid_size: pid namespaces are not modelled
+  const setTid = u64(8);
+  const setTidSize = u64(9);
+  const cgroup = u64(10);
+  // copy_clone_args_from_user's checks.
+  if (setTidSize > MAX_PID_NS_LEVEL || (setTid === 0n) !== (setTidSize === 0n)) return -EINVAL;
+  if (exitSignal > BigInt(NSIG)) return -EINVAL; // also catches bits above CSIGNAL
+  if ((flags & CLONE_INTO_CGROUP) !== 0n && (cgroup > 0x7fff_ffffn || size < CLONE_ARGS_SIZE_VER2)) return -EINVAL;
+  // clone3_args_valid.
+  if ((flags & ~(CLONE_LEGACY_FLAGS | CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP)) !== 0n) return -EINVAL;
+  // CLONE_DETACHED and the CSIGNAL bits are reserved for reuse by clone3 (all but CLONE_NEWTIME).
+  if ((flags & (CLONE_DETACHED | (CSIGNAL & ~CLONE_NEWTIME))) !== 0n) return -EINVAL;
+  if ((flags & (CLONE_SIGHAND | CLONE_CLEAR_SIGHAND)) === (CLONE_SIGHAND | CLONE_CLEAR_SIGHAND)) return -EINVAL;
+  if ((flags & (CLONE_THREAD | CLONE_PARENT)) !== 0n && exitSignal !== 0n) return -EINVAL;
   // clone3_stack_valid: both or neither; the stack grows down, so the child starts at its top.
   if ((stack === 0n) !== (stackSize === 0n)) return -EINVAL;
   if (stack !== 0n) {
     if (!accessOk(Number(stack), Number(stackSize))) return -EINVAL;
     stack += stackSize;
   }
+  if (setTid !== 0n) return -EINVAL; // choosing the child's pid (pid namespaces, checkpoint/restore) is not modelled
   return yield* p.world.clone(p, regs, {
     flags, exitSignal: Number(exitSignal), stack: Number(stack),
     parentTid: Number(u64(3)), childTid: Number(u64(2)), tls: u64(7),

@@ -130,8 +130,13 @@ export function sysKill(p: LinuxProcess, regs: PtRegs): number {
     : pid === -1 ? all.filter((q) => q !== p && q.pid !== 1)
       : all;
   if (targets.length === 0) return -ESRCH;
-  if (sig !== 0) for (const q of targets) sendSignal(q.task, sig, SI_USER, p.pid);
+  if (sig !== 0) for (const q of targets) signalTask(p, q, sig, SI_USER);
   return 0;
+}
+
+/** send_signal from `p` to `q` (SI_USER or SI_TKILL, with the sender's pid). */
+function signalTask(p: LinuxProcess, q: LinuxProcess, sig: number, code: number): void {
+  sendSignal(q.task, sig, code, p.pid);
 }
 
 /** tgkill(tgid, tid, sig) / tkill(tid, sig): one thread — here one single-threaded process. */
@@ -142,7 +147,7 @@ export function sysTgkill(p: LinuxProcess, regs: PtRegs, withTgid: boolean): num
   if (tid <= 0 || tgid <= 0 || sig < 0 || sig > 64) return -EINVAL;
   const q = p.world.byPid.get(tid);
   if (!q || q.reaped || tgid !== tid) return -ESRCH;
-  if (sig !== 0) sendSignal(q.task, sig, SI_TKILL, p.pid);
+  if (sig !== 0) signalTask(p, q, sig, SI_TKILL);
   return 0;
 }
 

@@ -2,15 +2,16 @@
  * wait4 and waitid: a child that has died is reported (and reaped, unless
  * WNOWAIT) with its status as Linux encodes it; with none ready the caller
  * sleeps until a child's death or a signal wakes it (WNOHANG: 0 at once).
- * Stop and continue reports come from ptrace (ptrace.ts): a traced child
- * stopped for its tracer is reported to it, WUNTRACED or not.
+ * A traced child stopped for its tracer (ptrace/stops.ts) is reported to
+ * it, WUNTRACED or not; job-control stops (signal.ts do_signal_stop) with
+ * WUNTRACED/WSTOPPED, continues with WCONTINUED.
  *
  * Process groups are not modelled: every process is in one group, so
  * pid 0 and pid < -1 (wait4) and P_PGID (waitid) mean "any child".
  *
- * @kernel kernel/exit.c kernel_wait4, kernel_waitid, do_wait, wait_task_zombie, wait_task_stopped, eligible_pid
+ * @kernel kernel/exit.c kernel_wait4, sys_waitid, kernel_waitid, do_wait, wait_task_zombie, wait_task_stopped, eligible_pid
  */
-import { ECHILD, EFAULT, EINVAL, ERESTARTSYS, ESRCH } from '../../abi/errno.js';
+import { EBADF, ECHILD, EFAULT, EINVAL, ERESTARTSYS, ESRCH } from '../../abi/errno.js';
 import { SIGCHLD } from '../../abi/signal-numbers.js';
 import type { PtRegs } from '../arch/x86/regs.js';
 import { signalsDeliverable } from '../arch/x86/signal.js';
@@ -33,11 +34,15 @@ const RUSAGE_SIZE = 144;
 const P_ALL = 0;
 const P_PID = 1;
 const P_PGID = 2;
+const P_PIDFD = 3;
 /** SIGCHLD's si_code values (include/uapi/asm-generic/siginfo.h). */
 const CLD_EXITED = 1;
 const CLD_KILLED = 2;
 const CLD_DUMPED = 3;
 const CLD_TRAPPED = 4;
+const CLD_STOPPED = 5;
+const CLD_CONTINUED = 6;
+const SIGCONT = 18;
 
 /** What a child has to report. */
 export interface ChildReport {
@@ -47,8 +52,8 @@ export interface ChildReport {
   /** waitid's si_code and si_status. */
   readonly code: number;
   readonly siStatus: number;
-  /** A death (reaped unless WNOWAIT) rather than a stop. */
-  readonly dead: boolean;
+  /** What is reported: a death (reaped unless WNOWAIT), a ptrace stop, a job-control stop or continue (consumed unless WNOWAIT). */
+  readonly kind: 'dead' | 'ptrace' | 'stop' | 'continue';
 }
 
 /** A child's stop that its tracer (or, with WUNTRACED, its parent) may collect; set by ptrace.ts. */
@@ -65,15 +70,22 @@ export const tracees = new WeakMap<LinuxProcess, Set<LinuxProcess>>();
 
 function report(child: LinuxProcess, options: number): ChildReport | null {
   const t = child.task;
-  if (t.state === 'dead' && (options & WEXITED) !== 0) {
+  if (t.state === 'dead') {
+    if ((options & WEXITED) === 0) return null;
     const e = t.exit!;
-    if (e.kind === 'exited') return { child, status: (e.code & 0xff) << 8, code: CLD_EXITED, siStatus: e.code & 0xff, dead: true };
+    if (e.kind === 'exited') return { child, status: (e.code & 0xff) << 8, code: CLD_EXITED, siStatus: e.code & 0xff, kind: 'dead' };
     return {
-      child, status: (e.signal & 0x7f) | (e.coreDumped ? 0x80 : 0), code: e.coreDumped ? CLD_DUMPED : CLD_KILLED, siStatus: e.signal, dead: true,
+      child, status: (e.signal & 0x7f) | (e.coreDumped ? 0x80 : 0), code: e.coreDumped ? CLD_DUMPED : CLD_KILLED, siStatus: e.signal, kind: 'dead',
     };
   }
+  // wait_task_stopped: a tracer collects its tracee's ptrace stops whatever the options.
   const stop = pendingStops.get(child);
-  if (stop && t.state !== 'dead') return { child, status: stop.status, code: CLD_TRAPPED, siStatus: stop.signal, dead: false };
+  if (stop) return { child, status: stop.status, code: CLD_TRAPPED, siStatus: stop.signal, kind: 'ptrace' };
+  if ((options & WSTOPPED) !== 0 && t.stopReport) {
+    return { child, status: (t.stopReport << 8) | 0x7f, code: CLD_STOPPED, siStatus: t.stopReport, kind: 'stop' };
+  }
+  // wait_task_continued
+  if ((options & WCONTINUED) !== 0 && t.continueReport) return { child, status: 0xffff, code: CLD_CONTINUED, siStatus: SIGCONT, kind: 'continue' };
   return null;
 }
 
@@ -92,8 +104,10 @@ function* doWait(p: LinuxProcess, eligible: (c: LinuxProcess) => boolean, option
       const r = report(c, options);
       if (!r) continue;
       if ((options & WNOWAIT) === 0) {
-        if (r.dead) p.world.reap(c);
-        else pendingStops.delete(c);
+        if (r.kind === 'dead') p.world.reap(c);
+        else if (r.kind === 'ptrace') pendingStops.delete(c);
+        else if (r.kind === 'stop') c.task.stopReport = 0;
+        else c.task.continueReport = false;
       }
       return r;
     }
@@ -121,35 +135,51 @@ export function* sysWait4(p: LinuxProcess, regs: PtRegs): MaySleep<number> {
   return r.child.pid;
 }
 
-/** waitid(idtype, id, infop, options, rusage): 0, with the child's siginfo (zeroed when WNOHANG found none ready). */
+/**
+ * waitid(idtype, id, infop, options, rusage): 0 with the child's report,
+ * or an error. Whatever kernel_waitid said (an error too, or nothing ready
+ * under WNOHANG), sys_waitid then writes the six fields it always writes —
+ * si_signo (SIGCHLD or 0), si_errno, si_code, si_pid, si_uid, si_status —
+ * and no other byte of *infop; an unwritable infop makes the call -EFAULT.
+ * The rusage is written only with a report.
+ */
 export function* sysWaitid(p: LinuxProcess, regs: PtRegs): MaySleep<number> {
-  const which = argInt(regs, 0);
-  const id = argInt(regs, 1);
   const infop = arg(regs, 2);
-  const options = argInt(regs, 3) >>> 0;
   const rusage = arg(regs, 4);
+  const r = yield* kernelWaitid(p, argInt(regs, 0), argInt(regs, 1), argInt(regs, 3) >>> 0);
+  const got = typeof r !== 'number';
+  if (got && rusage !== 0 && !copyToUser(p.rt, rusage, new Uint8Array(RUSAGE_SIZE))) return -EFAULT;
+  if (infop === 0) return got ? 0 : r;
+  // si_signo, si_errno, si_code at 0, 4, 8; then _sigchld's si_pid, si_uid, si_status at 16, 20, 24 (uid 0: kentry runs all as root).
+  const fields: readonly [number, number][] = [
+    [0, got ? SIGCHLD : 0], [4, 0], [8, got ? r.code : 0], [16, got ? r.child.pid : 0], [20, 0], [24, got ? r.siStatus : 0],
+  ];
+  for (const [at, v] of fields) {
+    const word = new Uint8Array(4);
+    new DataView(word.buffer).setInt32(0, v, true);
+    if (!copyToUser(p.rt, infop + at, word)) return -EFAULT;
+  }
+  return got ? 0 : r;
+}
+
+/**
+ * kernel_waitid: the idtype and options checked, then do_wait. P_PGID is
+ * any child (one process group); P_PIDFD can name nothing — kentry has no
+ * pidfds, so every descriptor is -EBADF (pidfd_get_pid).
+ */
+function* kernelWaitid(p: LinuxProcess, which: number, id: number, options: number): MaySleep<ChildReport | number> {
   if ((options & ~(WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL)) !== 0) return -EINVAL;
   if ((options & (WEXITED | WSTOPPED | WCONTINUED)) === 0) return -EINVAL;
   let eligible: (c: LinuxProcess) => boolean;
-  if (which === P_ALL || which === P_PGID) eligible = () => true;
+  if (which === P_ALL) eligible = () => true;
   else if (which === P_PID) {
     if (id <= 0) return -EINVAL;
     eligible = (c) => c.pid === id;
+  } else if (which === P_PGID) {
+    if (id < 0) return -EINVAL;
+    eligible = () => true;
+  } else if (which === P_PIDFD) {
+    return id < 0 ? -EINVAL : -EBADF;
   } else return -EINVAL;
-  const r = yield* doWait(p, eligible, options);
-  if (typeof r === 'number' && r !== 0) return r;
-  if (infop !== 0) {
-    // si_signo, si_errno, si_code, then _sigchld: si_pid, si_uid, si_status.
-    const info = new Uint8Array(32);
-    const dv = new DataView(info.buffer);
-    if (typeof r !== 'number') {
-      dv.setInt32(0, SIGCHLD, true);
-      dv.setInt32(8, r.code, true);
-      dv.setInt32(16, r.child.pid, true);
-      dv.setInt32(24, r.siStatus, true);
-    }
-    if (!copyToUser(p.rt, infop, info)) return -EFAULT;
-  }
-  if (rusage !== 0 && !copyToUser(p.rt, rusage, new Uint8Array(RUSAGE_SIZE))) return -EFAULT;
-  return 0;
+  return yield* doWait(p, eligible, options);
 }

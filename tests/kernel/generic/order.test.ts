@@ -111,13 +111,13 @@ describe('irqentry_nmi_enter / irqentry_nmi_exit call order (§2.4, §3.4)', () 
 describe('syscall enter/exit call order (§2.5, §2.6)', () => {
   it('enter: enter_from_user_mode, local_irq_enable, syscall_trace_enter when SYSCALL_WORK_ENTER', () => {
     const h = harness({ context: 'user', task: { syscallWork: SYSCALL_WORK_SYSCALL_TRACE } });
-    syscallEnterFromUserMode(h.d, USER_REGS, 39);
+    complete(syscallEnterFromUserMode(h.d, USER_REGS, 39));
     expect(h.log).toEqual([...ENTER_FROM_USER, 'local_irq_enable', 'syscall_trace_enter']);
   });
 
   it('exit: per-syscall work, IRQs off, the loop (schedule, signal, arch work), prepare, exit_to_user_mode', () => {
     const h = harness({ context: 'user', task: { syscallWork: SYSCALL_WORK_SYSCALL_TRACE } });
-    syscallEnterFromUserMode(h.d, USER_REGS, 39);
+    complete(syscallEnterFromUserMode(h.d, USER_REGS, 39));
     h.task.flags.set(_TIF_NEED_RESCHED | _TIF_SIGPENDING);
     h.log.length = 0;
     complete(syscallExitToUserMode(h.d, USER_REGS));

@@ -9,6 +9,7 @@ import type { EntryCFunction } from '../../../src/kernel/arch/x86/entry/index.js
 import type { NativeBody, NativeCall, NativeRuntime } from '../../../src/kernel/arch/x86/native.js';
 import { bootPlatform, type Platform } from '../../../src/kernel/arch/x86/platform.js';
 import { startUserTask } from '../../../src/kernel/arch/x86/user-task.js';
+import { THREAD_SIZE, taskStackBottom, taskStackTop } from '../../../src/kernel/arch/x86/memory-map.js';
 
 /** Offset of irqentry_state_t within the locals of every fixture handler (the "compiler's" choice). */
 export const STATE_OFFSET = 8;
@@ -22,7 +23,9 @@ export function bootWithUser(
   const locals: Partial<Record<EntryCFunction, number>> = {};
   for (const name of Object.keys(bodies) as EntryCFunction[]) locals[name] = LOCALS;
   const p = bootPlatform({ design, entryFunctions: bodies, locals });
-  startUserTask(p, userSource, 1);
+  // Task slot 1's kernel stack (no scheduler here: the one user task runs on it).
+  p.space.mapNew(taskStackBottom(1), THREAD_SIZE, { writable: true, noExec: true });
+  startUserTask(p, userSource, taskStackTop(1));
   return p;
 }
 

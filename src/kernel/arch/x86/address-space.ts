@@ -45,6 +45,11 @@ class TableFrames implements TableFrameSource {
   release(pa: number): void {
     this.free.push(pa);
   }
+
+  /** Paging-structure frames handed out and not released (every live tree's tables, init_mm's among them). */
+  inUse(): number {
+    return (this.next - PT_BASE) / PAGE_SIZE - this.free.length;
+  }
 }
 
 export class AddressSpace {

@@ -36,7 +36,7 @@ export type EntryTraceEvent =
       readonly signal: number;
       readonly code: number;
       readonly addr: number;
-      readonly action: 'ignore' | 'terminate' | 'core' | 'handler';
+      readonly action: 'ignore' | 'terminate' | 'core' | 'stop' | 'handler';
       /** For a handler: its address, the frame (the handler's RSP) and the XSAVE area. */
       readonly handler?: number;
       readonly frame?: number;

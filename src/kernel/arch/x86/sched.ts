@@ -58,6 +58,14 @@ export interface Task {
   fpu: Uint8Array | null;
   /** TIF_FORCED_TF: a tracer's single-step set TF, so ptrace reads hide it and writes keep it. */
   forcedTf?: boolean;
+  /** Job control (signal.ts): the signal that stopped the task (0: not stopped), and what wait has yet to report. */
+  jobStop?: number;
+  /** A stop not yet collected by wait(WUNTRACED) (signal->group_exit_code with SIGNAL_STOP_STOPPED). */
+  stopReport?: number;
+  /** A continue not yet collected by wait(WCONTINUED) (SIGNAL_STOP_CONTINUED). */
+  continueReport?: boolean;
+  /** A continue the parent has not been told of yet (SIGNAL_CLD_CONTINUED): the task tells it when it next runs get_signal. */
+  notifyContinued?: boolean;
 }
 
 /** What the fault path asks of a user address space: the VMA covering an address (find_vma), and handle_mm_fault. */

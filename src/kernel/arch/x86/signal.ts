@@ -11,7 +11,7 @@
  */
 import { ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, ERESTART_RESTARTBLOCK, EINTR } from '../../../abi/errno.js';
 import {
-  CORE_DUMPING, IGNORED_BY_DEFAULT, SA_NODEFER, SA_RESETHAND, SA_RESTART, SIGKILL, SIGSEGV, SI_KERNEL, SS_AUTODISARM,
+  CORE_DUMPING, IGNORED_BY_DEFAULT, SIGCONT, STOP_SIGNALS, SA_NODEFER, SA_RESETHAND, SA_RESTART, SIGKILL, SIGSEGV, SI_KERNEL, SS_AUTODISARM,
 } from '../../../abi/signal-numbers.js';
 import { _TIF_NOTIFY_SIGNAL, _TIF_SIGPENDING, type MaySleep } from '../../generic/index.js';
 import { vfsCoredump } from './regset-coredump.js';
@@ -64,6 +64,7 @@ export function signalsDeliverable(task: Task): boolean {
  */
 export function sendSignal(task: Task, sig: number, code: number, pid?: number, status?: number): void {
   if (task.state === 'dead') return;
+  prepareSignal(task, sig);
   const h = task.signals.actions[sig - 1]!.handler;
   if (sig !== SIGKILL && (h === SIG_IGN || (h === SIG_DFL && IGNORED_BY_DEFAULT.has(sig)))) return;
   if (sig < SIGRTMIN && task.pendingSignals.some((p) => p.sig === sig && !p.synchronous)) return;
@@ -75,6 +76,44 @@ export function sendSignal(task: Task, sig: number, code: number, pid?: number, 
     // signal_wake_up: an interruptible sleeper runs again and sees the signal.
     if (task.state === 'sleeping' && task.kind === 'user') task.state = 'running';
   }
+}
+
+/**
+ * prepare_signal's job control, at sending time: SIGCONT discards pending
+ * stop signals and resumes a stopped task (wait's WCONTINUED and the
+ * parent's CLD_CONTINUED follow when it runs); a stop signal discards a
+ * pending SIGCONT.
+ */
+function prepareSignal(task: Task, sig: number): void {
+  const drop = (which: (s: number) => boolean): void => {
+    for (let i = task.pendingSignals.length - 1; i >= 0; i--) if (which(task.pendingSignals[i]!.sig)) task.pendingSignals.splice(i, 1);
+  };
+  if (sig === SIGCONT) {
+    drop((s) => STOP_SIGNALS.has(s));
+    if (task.jobStop) {
+      task.jobStop = 0;
+      task.stopReport = 0;
+      task.continueReport = true;
+      task.notifyContinued = true;
+      if (task.state === 'sleeping') task.state = 'running';
+    }
+  } else if (STOP_SIGNALS.has(sig)) {
+    drop((s) => s === SIGCONT);
+  }
+}
+
+/**
+ * do_signal_stop for a stop signal's default action: the task stops
+ * (TASK_STOPPED) until SIGCONT or SIGKILL; the process layer tells the
+ * parent (CLD_STOPPED) and, once continued, CLD_CONTINUED.
+ */
+function* doSignalStop(env: SignalEnv, task: Task, sig: number): MaySleep {
+  task.jobStop = sig;
+  task.stopReport = sig;
+  task.continueReport = false;
+  env.jobControl?.stopped(task, sig);
+  while (task.jobStop && !task.pendingSignals.some((p) => p.sig === SIGKILL)) yield* env.sched.sleepTicks(Infinity);
+  task.jobStop = 0;
 }
 
 /** dequeue_synchronous_signal, then the lowest-numbered pending signal that is not blocked (next_signal). */
@@ -97,6 +136,8 @@ export interface SignalEnv {
   readonly rt: NativeRuntime;
   readonly onExit: (t: Task) => void;
   readonly trace: EntryTraceSink | null;
+  /** The parent's side of job control: CLD_STOPPED / CLD_CONTINUED notification (the process layer). */
+  readonly jobControl?: { stopped(task: Task, sig: number): void; continued(task: Task): void } | null;
   /** ptrace_signal: a traced task stops for its tracer, which says what to deliver (null: nothing). */
   readonly ptraceSignal?: ((task: Task, sig: PendingSignal) => MaySleep<PendingSignal | null>) | null;
 }
@@ -158,6 +199,11 @@ function restoreSavedSigmask(task: Task): void {
  * action (do_group_exit: never returns); ignored ones are dropped.
  */
 function* getSignal(env: SignalEnv, task: Task): MaySleep<{ sig: PendingSignal; act: SigAction } | null> {
+  // A SIGCONT resumed this task since it last looked: it tells its parent now (SIGNAL_CLD_CONTINUED).
+  if (task.notifyContinued) {
+    task.notifyContinued = false;
+    env.jobControl?.continued(task);
+  }
   for (let next = dequeue(task); next; next = dequeue(task)) {
     let s: PendingSignal = next;
     if (s.sig !== SIGKILL && env.ptraceSignal) {
@@ -172,9 +218,19 @@ function* getSignal(env: SignalEnv, task: Task): MaySleep<{ sig: PendingSignal; 
       if ((slot.flags & BigInt(SA_RESETHAND)) !== 0n) slot.handler = SIG_DFL;
       return { sig: s, act };
     }
-    const action = handler === SIG_IGN || IGNORED_BY_DEFAULT.has(s.sig) ? 'ignore' : CORE_DUMPING.has(s.sig) ? 'core' : 'terminate';
+    const action = handler === SIG_IGN || IGNORED_BY_DEFAULT.has(s.sig) ? 'ignore'
+      : STOP_SIGNALS.has(s.sig) ? 'stop' : CORE_DUMPING.has(s.sig) ? 'core' : 'terminate';
     env.trace?.({ kind: 'signal', pid: task.pid, signal: s.sig, code: s.code, addr: s.addr, action });
     if (action === 'ignore') continue;
+    if (action === 'stop') {
+      yield* doSignalStop(env, task, s.sig);
+      // Back at get_signal's relock: a SIGCONT that resumed it is told to the parent now (SIGNAL_CLD_CONTINUED).
+      if (task.notifyContinued) {
+        task.notifyContinued = false;
+        env.jobControl?.continued(task);
+      }
+      continue;
+    }
     if (action === 'core') vfsCoredump(task, s); // get_signal → vfs_coredump, before do_group_exit
     yield* doGroupExit(env.sched, task, {
       kind: 'killed', signal: s.sig, coreDumped: CORE_DUMPING.has(s.sig), code: s.code, addr: s.addr,
