@@ -15,6 +15,7 @@ import { formatInsn } from '../src/cpu/decode/format.js';
 import { newDecodedInsn } from '../src/cpu/decode/insn.js';
 import type { Design } from '../src/design/build.js';
 import type { EntryTraceSink } from '../src/kernel/arch/x86/entry-trace.js';
+import { CORE_DUMPING } from '../src/abi/signal-numbers.js';
 import { bootKernel, type Kernel, type Task } from '../src/kernel/boot.js';
 import { startProgram } from '../src/kernel/exec/program.js';
 import { UsageError } from '../src/lib/errors.js';
@@ -177,6 +178,6 @@ export function runProgram(design: Design, path: string, args: readonly string[]
   const addr = exit.addr ? ` at 0x${exit.addr.toString(16)}` : '';
   return {
     status: 128 + exit.signal,
-    message: `kentry: ${path}: killed by ${signalName(exit.signal)} (si_code ${exit.code}${addr})${exit.coreDumped ? coreNote(core) : ''}`,
+    message: `kentry: ${path}: killed by ${signalName(exit.signal)} (si_code ${exit.code}${addr})${CORE_DUMPING.has(exit.signal) ? coreNote(core) : ''}`,
   };
 }

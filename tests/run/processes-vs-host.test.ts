@@ -44,6 +44,15 @@ describe.skipIf(SKIP_HOST_ORACLE)('processes and ptrace vs the host kernel', () 
     expect(model.status).toBe(host.status);
   });
 
+  it.each(SAME_LAYOUT)('ptrace-exec under %s: exec under a tracer (legacy SIGTRAP, PTRACE_EVENT_EXEC), TRACESYSGOOD, a resume signal', (design) => {
+    const exe = buildGuest('ptrace-exec', ['-static']);
+    const host = runNative(exe, [], {});
+    const model = kentry('run', '--design', design, exe);
+    expect(host.stdout).toContain('event: stopped=1 sig=5 event=4 msg_is_pid=1');
+    expect(model.stdout).toBe(host.stdout);
+    expect(model.status).toBe(host.status);
+  });
+
   it('ptrace-requests under pks-in-pt_regs: the register requests see other members than the host', () => {
     const exe = buildGuest('ptrace-requests', ['-static']);
     const host = runNative(exe, [], {});

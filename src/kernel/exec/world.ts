@@ -15,7 +15,8 @@ import { sendSignal } from '../arch/x86/signal.js';
 import type { SyscallFn } from '../arch/x86/syscall64.js';
 import type { Kernel, TraceHooks } from '../boot.js';
 import { _TIF_NEED_RESCHED } from '../generic/index.js';
-import { PTRACE_O_EXITKILL, links, ptraceSignal, ptraceUnlink, syscallExitWork, syscallTraceEnter } from '../ptrace/stops.js';
+import { flushPtraceHwBreakpoint } from '../arch/x86/ptrace-debugreg.js';
+import { PTRACE_O_EXITKILL, links, ptraceEventExec, ptraceSignal, ptraceUnlink, syscallExitWork, syscallTraceEnter } from '../ptrace/stops.js';
 import { sysPtrace } from '../ptrace/syscall.js';
 import { tracees } from '../syscalls/wait.js';
 import type { LinuxProcess } from '../syscalls/process.js';
@@ -54,7 +55,14 @@ export function worldOf(k: Kernel): WorldState {
     tables,
     processOf,
     clone: (parent, regs, args) => copyProcess(k, world, parent, regs, args),
-    exec: (p, regs, path, argv, envp) => execProcess(k, world, p, regs, path, argv, envp),
+    exec: function* exec(p, regs, path, argv, envp) {
+      const r = execProcess(k, world, p, regs, path, argv, envp);
+      if (r === 0) {
+        flushPtraceHwBreakpoint(p.task);
+        yield* ptraceEventExec(k, p);
+      }
+      return r;
+    },
     wake: (task) => {
       if (task.state === 'dead') return;
       // (A signal sent just before may have woken it already: signal_wake_up.)

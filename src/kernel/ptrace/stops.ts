@@ -23,6 +23,9 @@ import { pendingStops, tracees } from '../syscalls/wait.js';
 
 /** PTRACE_O_* (include/uapi/linux/ptrace.h). */
 export const PTRACE_O_TRACESYSGOOD = 1;
+export const PTRACE_O_TRACEEXEC = 0x10;
+/** PTRACE_EVENT_EXEC: the event number in bits 8..15 of the stop's exit code. */
+export const PTRACE_EVENT_EXEC = 4;
 export const PTRACE_O_EXITKILL = 0x10_0000;
 export const PTRACE_O_MASK = 0x3000ff;
 const CLD_TRAPPED = 4;
@@ -86,7 +89,7 @@ function* ptraceStop(k: Kernel, p: LinuxProcess, link: PtraceLink, signal: numbe
   link.resumeSignal = 0;
   link.siginfo = siginfo;
   pendingStops.set(p, { status: (signal << 8) | 0x7f, signal });
-  sendSignal(link.tracer.task, SIGCHLD, CLD_TRAPPED, p.pid, signal); // do_notify_parent_cldstop
+  sendSignal(link.tracer.task, SIGCHLD, CLD_TRAPPED, p.pid, signal & 0x7f); // do_notify_parent_cldstop: exit_code & 0x7f
   p.world.wake(link.tracer.task);
   while (link.stopped && links.get(p) === link && !fatalPending(p.task)) yield* k.sched.sleepTicks(Infinity);
   link.stopped = false;
@@ -151,6 +154,25 @@ export function* syscallExitWork(k: Kernel, processOf: ProcessOf, work: number):
   const p = processOf(k.current);
   const link = p && links.get(p);
   if (p && link) yield* reportSyscall(k, p, link);
+}
+
+/**
+ * exec of a traced process (exec_binprm → ptrace_event(PTRACE_EVENT_EXEC,
+ * old_vpid)): with PTRACE_O_TRACEEXEC an event stop, SIGTRAP | (4 << 8),
+ * its message the pid; without it the legacy SIGTRAP after exec.
+ */
+export function* ptraceEventExec(k: Kernel, p: LinuxProcess): MaySleep {
+  const link = links.get(p);
+  if (!link) return;
+  if ((link.options & PTRACE_O_TRACEEXEC) === 0) {
+    sendSignal(p.task, SIGTRAP, SI_USER, 0);
+    return;
+  }
+  link.eventMsg = BigInt(p.pid);
+  const code = SIGTRAP | (PTRACE_EVENT_EXEC << 8);
+  const info = siginfoBytes({ sig: SIGTRAP, code, addr: 0, synchronous: false, pid: p.pid });
+  const resume = yield* ptraceStop(k, p, link, code, info);
+  if (resume !== 0) sendSignal(p.task, resume, SI_USER, link.tracer.pid);
 }
 
 /**

@@ -133,8 +133,8 @@ function copyStrings(p: LinuxProcess, address: number): Uint8Array[] | number {
   return -E2BIG;
 }
 
-/** execve(filename, argv, envp). */
-export function sysExecve(p: LinuxProcess, regs: PtRegs): number {
+/** execve(filename, argv, envp): may stop for a tracer after the new image is in (PTRACE_EVENT_EXEC). */
+export function* sysExecve(p: LinuxProcess, regs: PtRegs): MaySleep<number> {
   const name = strncpyFromUser(p.rt, arg(regs, 0), PATH_MAX - 1);
   if (name === null) return -EFAULT;
   if (name === 'too-long') return -ENAMETOOLONG;
@@ -143,5 +143,5 @@ export function sysExecve(p: LinuxProcess, regs: PtRegs): number {
   const envp = copyStrings(p, arg(regs, 2));
   if (typeof envp === 'number') return envp;
   const path = new TextDecoder().decode(name);
-  return p.world.exec(p, regs, path, argv, envp);
+  return yield* p.world.exec(p, regs, path, argv, envp);
 }

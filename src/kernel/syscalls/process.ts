@@ -51,7 +51,7 @@ export interface ProcessWorld {
   /** kernel_clone: the child's pid or a negative errno. */
   clone(parent: LinuxProcess, regs: PtRegs, args: CloneArgs): MaySleep<number>;
   /** do_execveat_common after the arguments were copied in: a negative errno, or 0 with the registers of the new image set. */
-  exec(p: LinuxProcess, regs: PtRegs, path: string, argv: readonly Uint8Array[], envp: readonly Uint8Array[]): number;
+  exec(p: LinuxProcess, regs: PtRegs, path: string, argv: readonly Uint8Array[], envp: readonly Uint8Array[]): MaySleep<number>;
   /** wake_up_process: a sleeping task runs again. */
   wake(task: Task): void;
   /** Takes a zombie child off the books (release_task). */

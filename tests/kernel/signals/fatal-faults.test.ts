@@ -11,15 +11,16 @@ import { BUILTIN_DESIGNS } from '../../../src/design/registry.js';
 import { USER_TEXT } from '../../../src/kernel/arch/x86/memory-map.js';
 import { bootKernel } from '../../../src/kernel/boot.js';
 
+/** coreDumped is WCOREDUMP: a core was written — never here, where no dumper is installed (RLIMIT_CORE 0 in effect). */
 const CASES = [
   { name: 'exit_group(42)', prog: 'mov $42, %edi\n mov $231, %eax\n syscall\n ud2', exit: { kind: 'exited', code: 42 } },
-  { name: 'ud2', prog: 'ud2', exit: { kind: 'killed', signal: 4, coreDumped: true, code: 2 /* ILL_ILLOPN */, addr: USER_TEXT } },
-  { name: 'hlt', prog: 'hlt', exit: { kind: 'killed', signal: 11, coreDumped: true, code: 0x80, addr: 0 } },
-  { name: 'int $0x2d', prog: 'int $0x2d', exit: { kind: 'killed', signal: 11, coreDumped: true, code: 0x80, addr: 0 } },
-  { name: 'int3', prog: 'int3', exit: { kind: 'killed', signal: 5, coreDumped: true, code: 0x80, addr: 0 } },
-  { name: 'divide by zero', prog: 'xor %ecx, %ecx\n div %ecx', exit: { kind: 'killed', signal: 8, coreDumped: true, code: 1, addr: USER_TEXT + 2 } },
-  { name: 'read of address 0x10', prog: 'mov 0x10, %rax', exit: { kind: 'killed', signal: 11, coreDumped: true, code: 1 /* SEGV_MAPERR */, addr: 0x10 } },
-  { name: 'write to its own text', prog: `movb $1, ${USER_TEXT}`, exit: { kind: 'killed', signal: 11, coreDumped: true, code: 2 /* SEGV_ACCERR */, addr: USER_TEXT } },
+  { name: 'ud2', prog: 'ud2', exit: { kind: 'killed', signal: 4, coreDumped: false, code: 2 /* ILL_ILLOPN */, addr: USER_TEXT } },
+  { name: 'hlt', prog: 'hlt', exit: { kind: 'killed', signal: 11, coreDumped: false, code: 0x80, addr: 0 } },
+  { name: 'int $0x2d', prog: 'int $0x2d', exit: { kind: 'killed', signal: 11, coreDumped: false, code: 0x80, addr: 0 } },
+  { name: 'int3', prog: 'int3', exit: { kind: 'killed', signal: 5, coreDumped: false, code: 0x80, addr: 0 } },
+  { name: 'divide by zero', prog: 'xor %ecx, %ecx\n div %ecx', exit: { kind: 'killed', signal: 8, coreDumped: false, code: 1, addr: USER_TEXT + 2 } },
+  { name: 'read of address 0x10', prog: 'mov 0x10, %rax', exit: { kind: 'killed', signal: 11, coreDumped: false, code: 1 /* SEGV_MAPERR */, addr: 0x10 } },
+  { name: 'write to its own text', prog: `movb $1, ${USER_TEXT}`, exit: { kind: 'killed', signal: 11, coreDumped: false, code: 2 /* SEGV_ACCERR */, addr: USER_TEXT } },
 ] as const;
 
 describe.each(BUILTIN_DESIGNS.map((d) => [d.name, d] as const))('fatal faults, design %s', (_n, design) => {

@@ -151,6 +151,15 @@ function ptraceWriteDr7(d: DebugThread, data: bigint): number {
   return rc;
 }
 
+/**
+ * flush_ptrace_hw_breakpoint (at exec): the tracer's breakpoints go;
+ * virtual DR6 and DR7 read as a fresh task's.
+ * @kernel kernel/hw_breakpoint.c flush_ptrace_hw_breakpoint, arch/x86/kernel/process.c flush_thread
+ */
+export function flushPtraceHwBreakpoint(task: Task): void {
+  threads.delete(task);
+}
+
 /** DR_STEP: DR6's single-step bit (BS). */
 const DR_STEP = 0x4000n;
 

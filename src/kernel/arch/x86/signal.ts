@@ -231,9 +231,10 @@ function* getSignal(env: SignalEnv, task: Task): MaySleep<{ sig: PendingSignal; 
       }
       continue;
     }
-    if (action === 'core') vfsCoredump(task, s); // get_signal → vfs_coredump, before do_group_exit
+    // get_signal → vfs_coredump, before do_group_exit; the status word's 0x80 only when a core was written (coredump_finish).
+    const dumped = action === 'core' && vfsCoredump(task, s);
     yield* doGroupExit(env.sched, task, {
-      kind: 'killed', signal: s.sig, coreDumped: CORE_DUMPING.has(s.sig), code: s.code, addr: s.addr,
+      kind: 'killed', signal: s.sig, coreDumped: dumped, code: s.code, addr: s.addr,
     }, env.onExit);
   }
   return null;
