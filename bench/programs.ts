@@ -34,6 +34,8 @@ export const PROGRAM_BENCHMARKS: readonly ProgramBenchmark[] = [
   { name: 'program: compute (guest/bench-compute.c)', source: 'bench-compute', args: [] },
   // 20 thousand SA_SIGINFO deliveries, each a frame, a handler and rt_sigreturn.
   { name: 'program: signals (guest/bench-signals.c, 20k deliveries)', source: 'bench-signals', args: ['20'] },
+  // 500 fork + _exit + waitpid rounds: dup_mmap's copy-on-write sharing, a context switch each way, exit_mmap, reaping.
+  { name: 'program: fork (guest/bench-fork.c, 500 fork/exit/waitpid)', source: 'bench-fork', args: ['500'] },
 ];
 
 /** Build flags: static (kentry runs static executables only) and optimised like real code. */

@@ -73,6 +73,32 @@ export function pteAddressIn(phys: PhysMemory, root: number, la: number): number
   return table + tableIndex(la, 1) * 8;
 }
 
+/**
+ * Calls `fn(la, pteAddress)` for every non-zero 4-KiB leaf entry (present,
+ * or kept with P clear) mapping [start, end) of the lower half, walking
+ * the tree level by level so absent tables are skipped whole (large pages
+ * are not visited). `start` and `end` are page-aligned, below 2^47.
+ */
+export function forEachLeaf(phys: PhysMemory, root: number, start: number, end: number, fn: (la: number, pte: number) => void): void {
+  const walk = (table: number, level: number, base: number): void => {
+    const span = 2 ** (12 + 9 * (level - 1));
+    const first = Math.max(0, Math.floor((start - base) / span));
+    const last = Math.min(511, Math.floor((end - 1 - base) / span));
+    for (let i = first; i <= last; i++) {
+      const ea = table + i * 8;
+      const lo = phys.read32(ea);
+      const la = base + i * span;
+      if (level === 1) {
+        if (lo !== 0 || phys.read32(ea + 4) !== 0) fn(la, ea);
+        continue;
+      }
+      if ((lo & PTE_P) === 0 || (level < 4 && (lo & PTE_PS) !== 0)) continue;
+      walk(((lo & PTE_ADDR_LO) >>> 0) + (phys.read32(ea + 4) & 0xf_ffff) * TWO_32, level - 1, la);
+    }
+  };
+  if (end > start) walk(root, 4, 0);
+}
+
 const TABLE_FLAGS = PTE_P | PTE_RW | PTE_US;
 
 export class PageTableBuilder {
@@ -135,6 +161,11 @@ export class PageTableBuilder {
       table = ((lo & PTE_ADDR_LO) >>> 0) + (this.phys.read32(ea + 4) & 0xf_ffff) * TWO_32;
     }
     return table + tableIndex(la, level) * 8;
+  }
+
+  /** The page table (level 1) covering `la`, created as needed: its physical address. */
+  ptFor(la: number): number {
+    return this.tableFor(la, 1);
   }
 
   /** Physical address of the PTE for `la`, or null when a table above it is missing (or a large page maps it). */

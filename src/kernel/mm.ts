@@ -11,7 +11,7 @@
  */
 import { PTE_ADDR_LO, PTE_P, PTE_RW } from '../cpu/arch.js';
 import type { Mmu } from '../cpu/mmu.js';
-import type { PageTableBuilder } from '../cpu/page-table-builder.js';
+import { forEachLeaf, type PageTableBuilder } from '../cpu/page-table-builder.js';
 import type { AddressSpace } from './arch/x86/address-space.js';
 import { PAGE_SIZE, TASK_SIZE_MAX } from './arch/x86/memory-map.js';
 
@@ -218,23 +218,30 @@ export class UserMm {
    */
   dup(): UserMm {
     const child = new UserMm(this.space, this.mmu);
+    const phys = this.space.phys;
     for (const v of this.vmas) {
       child.vmas.push({ ...v });
-      for (let a = v.start; a < v.end; a += PAGE_SIZE) {
-        const ea = this.pt.pteAddress(a);
-        const frame = this.frameAt(a);
-        if (ea === null || frame === null) continue;
-        this.space.getFrame(frame);
-        const phys = this.space.phys;
-        if (!v.shared && (phys.read32(ea) & PTE_RW) !== 0) {
-          phys.write32(ea, phys.read32(ea) & ~PTE_RW); // ptep_set_wrprotect in the parent
+      let ptKey = -1;
+      let pt = 0;
+      forEachLeaf(phys, this.pt.root, v.start, v.end, (a, ea) => {
+        const lo = phys.read32(ea);
+        const hi = phys.read32(ea + 4);
+        this.space.getFrame(((lo & PTE_ADDR_LO) >>> 0) + (hi & 0xf_ffff) * 2 ** 32);
+        const wrprotect = !v.shared && (lo & PTE_RW) !== 0;
+        if (wrprotect) {
+          phys.write32(ea, lo & ~PTE_RW); // ptep_set_wrprotect in the parent
           this.mmu.invlpg(a);
         }
-        child.pt.map4k(a, frame, { user: true });
-        const cea = child.pt.pteAddress(a)!;
-        phys.write32(cea, phys.read32(ea));
-        phys.write32(cea + 4, phys.read32(ea + 4));
-      }
+        // The child's page table for this 2-MiB stretch, made once (copy_pte_range works a table at a time).
+        const key = Math.floor(a / 0x20_0000);
+        if (key !== ptKey) {
+          ptKey = key;
+          pt = child.pt.ptFor(a);
+        }
+        const cea = pt + (Math.floor(a / PAGE_SIZE) % 512) * 8;
+        phys.write32(cea, wrprotect ? lo & ~PTE_RW : lo);
+        phys.write32(cea + 4, hi);
+      });
     }
     child.startBrk = this.startBrk;
     child.brk = this.brk;
@@ -247,7 +254,13 @@ export class UserMm {
   release(): void {
     if (this.released) return;
     this.released = true;
-    this.unmap(0, TASK_SIZE_MAX + PAGE_SIZE);
+    // zap_page_range over the whole tree: each mapped frame loses this mm's reference. The tree is no CPU's
+    // CR3 any more (the caller switched away, flushing the TLB), so no entry needs clearing or invalidating.
+    const phys = this.space.phys;
+    forEachLeaf(phys, this.pt.root, 0, TASK_SIZE_MAX, (_a, ea) => {
+      this.space.putFrame(((phys.read32(ea) & PTE_ADDR_LO) >>> 0) + (phys.read32(ea + 4) & 0xf_ffff) * 2 ** 32);
+    });
+    this.vmas.length = 0;
     this.space.freeUserTree(this.pt);
   }
 
