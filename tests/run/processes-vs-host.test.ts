@@ -53,6 +53,16 @@ describe.skipIf(SKIP_HOST_ORACLE)('processes and ptrace vs the host kernel', () 
     expect(model.status).toBe(host.status);
   });
 
+  it.each(SAME_LAYOUT)('proc-ldt under %s: the LDT copied at fork and switched with the mm (lines sorted: the two interleave)', (design) => {
+    const exe = buildGuest('proc-ldt', ['-static']);
+    const sorted = (out: string): string[] => out.split('\n').filter((l) => l !== '').sort();
+    const host = runNative(exe, [], {});
+    const model = kentry('run', '--design', design, exe);
+    expect(sorted(host.stdout)).toContain('child: ldt bytes 65536, gs=0x7 loads 1');
+    expect(sorted(model.stdout)).toEqual(sorted(host.stdout));
+    expect(model.status).toBe(host.status);
+  });
+
   it('ptrace-requests under pks-in-pt_regs: the register requests see other members than the host', () => {
     const exe = buildGuest('ptrace-requests', ['-static']);
     const host = runNative(exe, [], {});

@@ -14,6 +14,7 @@
  * @kernel kernel/signal.c flush_signal_handlers (CLONE_CLEAR_SIGHAND)
  */
 import { EINVAL, ENOSYS } from '../../abi/errno.js';
+import { ldtDupContext } from '../arch/x86/ldt.js';
 import { copyThreadUser, newTask } from '../arch/x86/process.js';
 import type { PtRegs } from '../arch/x86/regs.js';
 import { fpuSave } from '../arch/x86/fpu-switch.js';
@@ -74,6 +75,7 @@ export function* copyProcess(
   const pid = k.allocPid();
   const task = newTask(platform, pid, parent.task.name, 'user');
   const mm = (f & CLONE_VM) !== 0n ? parent.mm : parent.mm.dup();
+  if (mm !== parent.mm) ldtDupContext(parent.mm, mm);
   task.userMm = mm;
   copySignals(parent, task, (f & CLONE_CLEAR_SIGHAND) !== 0n);
   copyThreadUser(platform, regs.address, task, { stack: args.stack, tls: (f & CLONE_SETTLS) !== 0n ? args.tls : null });

@@ -131,6 +131,12 @@ export function mmContextLdt(mm: MmKey): LdtStruct | null {
   return mmLdt.get(mm) ?? null;
 }
 
+/** ldt_dup_context (fork's dup_mmap → arch_dup_mmap): the child mm gets a copy of the parent's LDT. */
+export function ldtDupContext(old: MmKey, mm: MmKey): void {
+  const ldt = mmLdt.get(old);
+  if (ldt) mmLdt.set(mm, { entries: [...ldt.entries], slot: ldt.slot });
+}
+
 /** The mm whose LDT the remap slots of each machine (by its CPU) hold now. */
 const slotsOwner = new WeakMap<Cpu, WeakRef<MmKey>>();
 

@@ -294,11 +294,17 @@ export class NativeRuntime {
    * there, and retries.
    */
   access<T>(access: () => T): T {
+    // A long copy may fault once per page, each fault resolved (copy-on-write): only the same fault
+    // again and again, with nothing fixed between, is a kernel bug.
+    let lastFault = '';
     for (let attempt = 0; ; attempt++) {
       try {
         return access();
       } catch (e) {
         if (!(e instanceof CpuFault)) throw e;
+        const where = `${e.vector}:${this.cpu.cr2}`;
+        if (where !== lastFault) attempt = 0;
+        lastFault = where;
         if (attempt >= MAX_RETRIES) throw new KernelOops(`native access keeps faulting: ${e.message}`);
         this.nested((resume) => this.cpu.raiseAt(e, resume));
         if (this.fixup?.faulted) throw new UaccessFixup();

@@ -18,6 +18,7 @@ import { KernelOops } from './native.js';
 import { createEntryTask } from '../../generic/index.js';
 import { KERNEL_DATA, PAGE_SIZE, THREAD_SIZE, taskStackBottom, taskStackTop } from './memory-map.js';
 import { fpuRestore, fpuSave } from './fpu-switch.js';
+import { loadMmLdt } from './ldt.js';
 import type { NativeBody } from './native.js';
 import { pksNewThread, x86PkrsLoad, type PksKernel } from './pks.js';
 import type { Platform } from './platform.js';
@@ -176,7 +177,10 @@ export function startSwitch(platform: Platform, request: unknown): void {
 function switchMm(platform: Platform, next: Task): void {
   if (next.kind !== 'user') return;
   const root = next.userMm ? next.userMm.root : platform.space.root;
-  if (platform.cpu.mmu.cr3 !== root) platform.cpu.mmu.setCr3(root);
+  if (platform.cpu.mmu.cr3 === root) return;
+  platform.cpu.mmu.setCr3(root);
+  // switch_ldt: the next mm's LDT (or none) in LDTR.
+  if (next.userMm) loadMmLdt(platform.native, next.userMm);
 }
 
 function setReg64(platform: Platform, r: number, value: number): void {
