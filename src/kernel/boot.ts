@@ -34,7 +34,7 @@ import {
   type PksKernel,
 } from './arch/x86/pks.js';
 import { newTask, scheduleTailBody, spawnKernelThread, startSwitch, switchToBody } from './arch/x86/process.js';
-import { Scheduler, type PendingSignal, type Task } from './arch/x86/sched.js';
+import { Scheduler, type PendingSignal, type Task, type TaskExit } from './arch/x86/sched.js';
 import { archDoSignalOrRestart, doGroupExit } from './arch/x86/signal.js';
 import type { EntryTraceSink } from './arch/x86/entry-trace.js';
 import { syscallName } from '../abi/syscall-names.js';
@@ -71,6 +71,8 @@ export interface TraceHooks {
   syscallExitWork?: (regs: PtRegs, work: number) => void | MaySleep;
   /** ptrace_signal in get_signal: the signal to deliver instead (null: none). */
   signalStop?: (task: Task, sig: PendingSignal) => MaySleep<PendingSignal | null>;
+  /** ptrace_event(PTRACE_EVENT_EXIT) in do_exit: may stop. */
+  exitEvent?: (task: Task, exit: TaskExit) => MaySleep;
   /** do_notify_parent_cldstop for job control: a task stopped (CLD_STOPPED) or was continued (CLD_CONTINUED). */
   jobControl?: { stopped(task: Task, sig: number): void; continued(task: Task): void };
 }
@@ -255,6 +257,7 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
         {
           sched, rt: platform.native, onExit: noteExit, trace: trace.sink,
           ptraceSignal: traceHooks.signalStop ?? null, jobControl: traceHooks.jobControl ?? null,
+          exitEvent: traceHooks.exitEvent ?? null,
         },
         asPtRegs(regs),
       ),
@@ -303,7 +306,7 @@ export function bootKernel(design: Design, options: BootOptions = {}): Kernel {
   platform.native.onSuspend = (request) => startSwitch(platform, request);
   /** sys_exit_group(code): the status is code & 0xff; never returns to user mode. */
   function* exitSyscall(regs: PtRegs): MaySleep<number> {
-    yield* doGroupExit(sched, sched.current, { kind: 'exited', code: Number(regs.get('di') & 0xffn) }, noteExit);
+    yield* doGroupExit(sched, sched.current, { kind: 'exited', code: Number(regs.get('di') & 0xffn) }, noteExit, traceHooks.exitEvent);
     throw new KernelOops('a dead task was scheduled again');
   }
   const syscalls = new Map<number, SyscallFn>([

@@ -63,6 +63,15 @@ describe.skipIf(SKIP_HOST_ORACLE)('processes and ptrace vs the host kernel', () 
     expect(model.status).toBe(host.status);
   });
 
+  it.each(SAME_LAYOUT)('ptrace-fork under %s: fork/vfork/vfork-done/exit events, children born traced, deaths told to the tracer first', (design) => {
+    const exe = buildGuest('ptrace-fork', ['-static']);
+    const host = runNative(exe, [], {});
+    const model = kentry('run', '--design', design, exe);
+    expect(host.stdout).toContain('G: stop(19) event6(msg 0xb00) exit(11)');
+    expect(model.stdout).toBe(host.stdout);
+    expect(model.status).toBe(host.status);
+  });
+
   it('ptrace-requests under pks-in-pt_regs: the register requests see other members than the host', () => {
     const exe = buildGuest('ptrace-requests', ['-static']);
     const host = runNative(exe, [], {});

@@ -23,6 +23,10 @@ import type { Kernel } from '../boot.js';
 import type { MaySleep } from '../generic/index.js';
 import type { CloneArgs, LinuxProcess } from '../syscalls/process.js';
 import { addProcess, type WorldState } from './world-state.js';
+import {
+  PTRACE_EVENT_CLONE, PTRACE_EVENT_FORK, PTRACE_EVENT_VFORK, PTRACE_EVENT_VFORK_DONE, ptraceEvent, ptraceEventEnabled, ptraceInheritTracer,
+} from '../ptrace/stops.js';
+import { SIGCHLD } from '../../abi/signal-numbers.js';
 
 export const CLONE_VM = 0x100n;
 export const CLONE_FS = 0x200n;
@@ -101,9 +105,17 @@ export function* copyProcess(
   if ((f & CLONE_CHILD_SETTID) !== 0n) mm.accessForce(args.childTid, 4, u32(pid)); // schedule_tail's put_user, in the child's mm
   realParent.children.push(child);
   addProcess(world, child);
+  // kernel_clone: which ptrace event this is, if the tracer asked for it — then the child is born traced.
+  const event = (f & CLONE_VFORK) !== 0n ? PTRACE_EVENT_VFORK : args.exitSignal !== SIGCHLD ? PTRACE_EVENT_CLONE : PTRACE_EVENT_FORK;
+  const traced = ptraceEventEnabled(parent, event);
+  if (traced) ptraceInheritTracer(parent, child);
   k.sched.add(task);
+  if (traced) yield* ptraceEvent(k, parent, event, BigInt(pid));
   // wait_for_vfork_done: the parent sleeps until the child execs or exits (killable; kentry sends no SIGKILL to it there).
   while (child.vforkParent === parent) yield* k.sched.sleepTicks(Infinity);
+  if ((f & CLONE_VFORK) !== 0n && ptraceEventEnabled(parent, PTRACE_EVENT_VFORK_DONE)) {
+    yield* ptraceEvent(k, parent, PTRACE_EVENT_VFORK_DONE, BigInt(pid));
+  }
   return pid;
 }
 

@@ -16,7 +16,7 @@ import type { SyscallFn } from '../arch/x86/syscall64.js';
 import type { Kernel, TraceHooks } from '../boot.js';
 import { _TIF_NEED_RESCHED } from '../generic/index.js';
 import { flushPtraceHwBreakpoint } from '../arch/x86/ptrace-debugreg.js';
-import { PTRACE_O_EXITKILL, links, ptraceEventExec, ptraceSignal, ptraceUnlink, syscallExitWork, syscallTraceEnter } from '../ptrace/stops.js';
+import { PTRACE_O_EXITKILL, links, ptraceEventExec, ptraceEventExit, ptraceSignal, ptraceUnlink, syscallExitWork, syscallTraceEnter } from '../ptrace/stops.js';
 import { sysPtrace } from '../ptrace/syscall.js';
 import { tracees } from '../syscalls/wait.js';
 import type { LinuxProcess } from '../syscalls/process.js';
@@ -71,6 +71,7 @@ export function worldOf(k: Kernel): WorldState {
       if (k.current !== task) k.current.entry.flags.set(_TIF_NEED_RESCHED);
     },
     reap: (child) => reap(k, world, child),
+    notifyParent: (child) => notifyParent(k, world, child),
     ptrace: (tracer, request, pid, addr, data) => sysPtrace(k, tracer, request, pid, addr, data),
     wire: () => wire(),
   };
@@ -109,6 +110,10 @@ export function worldOf(k: Kernel): WorldState {
       syscallTraceEnter: (regs, nr, work) => syscallTraceEnter(k, processOfTask, regs, nr, work),
       syscallExitWork: (_regs, work) => syscallExitWork(k, processOfTask, work),
       signalStop: (t, sig) => ptraceSignal(k, processOfTask, t, sig),
+      exitEvent: function* exitEvent(t, e) {
+        const p = processOf.get(t);
+        if (p) yield* ptraceEventExit(k, p, e.kind === 'exited' ? (e.code & 0xff) << 8 : e.signal & 0x7f);
+      },
       jobControl: {
         stopped: (t, sig) => notifyParentCldstop(world, processOf.get(t), CLD_STOPPED, sig),
         continued: (t) => notifyParentCldstop(world, processOf.get(t), CLD_CONTINUED, SIGCONT),
@@ -168,8 +173,10 @@ function exitNotify(k: Kernel, world: WorldState, p: LinuxProcess): void {
     ptraceUnlink(t, null);
   }
   const tracer = links.get(p)?.tracer;
-  ptraceUnlink(p, null);
-  if (tracer && tracer !== p.parent) world.wake(tracer.task);
+  // A tracer that is not the parent hears of the death first (do_notify_parent to the tracer); the real
+  // parent is told when the tracer has collected it (wait.ts → notifyParent). The tracer's own child just unlinks.
+  const tracerFirst = tracer !== undefined && tracer !== p.parent;
+  if (!tracerFirst) ptraceUnlink(p, null);
   releaseMm(k, world, p);
   // exit_files: a table no other live process shares is closed, each file's last reference releasing it.
   if (![...world.byPid.values()].some((q) => q !== p && q.files === p.files && q.task.state !== 'dead')) {
@@ -186,6 +193,17 @@ function exitNotify(k: Kernel, world: WorldState, p: LinuxProcess): void {
     world.wake(p.vforkParent.task);
     p.vforkParent = null;
   }
+  if (tracerFirst) {
+    const { code, status } = childExitInfo(p.task);
+    sendSignal(tracer.task, SIGCHLD, code, p.pid, status);
+    world.wake(tracer.task);
+    return;
+  }
+  notifyParent(k, world, p);
+}
+
+/** do_notify_parent for a dead child: its exit signal to the parent (or autoreap), and the parent's wait woken. */
+function notifyParent(k: Kernel, world: WorldState, p: LinuxProcess): void {
   const parent = p.parent;
   if (!parent) return;
   const act = parent.task.signals.actions[SIGCHLD - 1]!;

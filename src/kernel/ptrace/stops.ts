@@ -10,7 +10,7 @@
  * @kernel include/linux/ptrace.h ptrace_report_syscall, kernel/entry/syscall-common.c syscall_trace_enter, syscall_exit_work
  * @kernel arch/x86/kernel/step.c user_enable_single_step, user_disable_single_step
  */
-import { SIGCHLD, SIGKILL, SIGTRAP, SI_USER } from '../../abi/signal-numbers.js';
+import { SIGCHLD, SIGKILL, SIGSTOP, SIGTRAP, SI_USER } from '../../abi/signal-numbers.js';
 import type { PendingSignal, Task } from '../arch/x86/sched.js';
 import { sendSignal } from '../arch/x86/signal.js';
 import { siginfoBytes } from '../arch/x86/signal-frame.js';
@@ -19,13 +19,23 @@ import type { Kernel } from '../boot.js';
 import type { MaySleep } from '../generic/index.js';
 import { SYSCALL_WORK_SYSCALL_TRACE } from '../generic/index.js';
 import type { LinuxProcess } from '../syscalls/process.js';
-import { pendingStops, tracees } from '../syscalls/wait.js';
+import { pendingStops, tracees, tracerOf } from '../syscalls/wait.js';
 
 /** PTRACE_O_* (include/uapi/linux/ptrace.h). */
 export const PTRACE_O_TRACESYSGOOD = 1;
+export const PTRACE_O_TRACEFORK = 0x2;
+export const PTRACE_O_TRACEVFORK = 0x4;
+export const PTRACE_O_TRACECLONE = 0x8;
 export const PTRACE_O_TRACEEXEC = 0x10;
-/** PTRACE_EVENT_EXEC: the event number in bits 8..15 of the stop's exit code. */
+export const PTRACE_O_TRACEVFORKDONE = 0x20;
+export const PTRACE_O_TRACEEXIT = 0x40;
+/** PTRACE_EVENT_*: the event number in bits 8..15 of the stop's exit code; PTRACE_O_TRACE<event> = 1 << event. */
+export const PTRACE_EVENT_FORK = 1;
+export const PTRACE_EVENT_VFORK = 2;
+export const PTRACE_EVENT_CLONE = 3;
 export const PTRACE_EVENT_EXEC = 4;
+export const PTRACE_EVENT_VFORK_DONE = 5;
+export const PTRACE_EVENT_EXIT = 6;
 export const PTRACE_O_EXITKILL = 0x10_0000;
 export const PTRACE_O_MASK = 0x3000ff;
 const CLD_TRAPPED = 4;
@@ -54,6 +64,8 @@ export const links = new WeakMap<LinuxProcess, PtraceLink>();
 export function ptraceLink(p: LinuxProcess, tracer: LinuxProcess, seized: boolean, options: number): PtraceLink {
   const link: PtraceLink = { tracer, seized, options, stopped: false, resumeSignal: 0, siginfo: null, eventMsg: 0n };
   links.set(p, link);
+  tracerOf.set(p, tracer);
+  p.task.ptraced = true;
   let set = tracees.get(tracer);
   if (!set) tracees.set(tracer, (set = new Set()));
   set.add(p);
@@ -67,6 +79,8 @@ export function ptraceUnlink(p: LinuxProcess, regs: PtRegs | null): void {
   if (p.task.forcedTf && regs) regs.set('flags', regs.get('flags') & ~X86_EFLAGS_TF);
   p.task.forcedTf = false;
   links.delete(p);
+  tracerOf.delete(p);
+  p.task.ptraced = false;
   tracees.get(link.tracer)?.delete(p);
   pendingStops.delete(p);
   p.task.entry.syscallWork.clear(SYSCALL_WORK_SYSCALL_TRACE);
@@ -88,7 +102,7 @@ function* ptraceStop(k: Kernel, p: LinuxProcess, link: PtraceLink, signal: numbe
   link.stopped = true;
   link.resumeSignal = 0;
   link.siginfo = siginfo;
-  pendingStops.set(p, { status: (signal << 8) | 0x7f, signal });
+  pendingStops.set(p, { status: (signal << 8) | 0x7f, signal, tracer: link.tracer });
   sendSignal(link.tracer.task, SIGCHLD, CLD_TRAPPED, p.pid, signal & 0x7f); // do_notify_parent_cldstop: exit_code & 0x7f
   p.world.wake(link.tracer.task);
   while (link.stopped && links.get(p) === link && !fatalPending(p.task)) yield* k.sched.sleepTicks(Infinity);
@@ -168,11 +182,46 @@ export function* ptraceEventExec(k: Kernel, p: LinuxProcess): MaySleep {
     sendSignal(p.task, SIGTRAP, SI_USER, 0);
     return;
   }
-  link.eventMsg = BigInt(p.pid);
-  const code = SIGTRAP | (PTRACE_EVENT_EXEC << 8);
+  yield* ptraceEvent(k, p, PTRACE_EVENT_EXEC, BigInt(p.pid));
+}
+
+/** ptrace_event_enabled: the tracer asked for `event` (PTRACE_O_TRACE<event> = 1 << event). */
+export function ptraceEventEnabled(p: LinuxProcess, event: number): boolean {
+  const link = links.get(p);
+  return link !== undefined && (link.options & (1 << event)) !== 0;
+}
+
+/**
+ * ptrace_event(event, message): an event stop, exit code SIGTRAP | event << 8,
+ * PTRACE_GETEVENTMSG's value `message`; a resume signal is then sent.
+ */
+export function* ptraceEvent(k: Kernel, p: LinuxProcess, event: number, message: bigint): MaySleep {
+  const link = links.get(p);
+  if (!link) return;
+  link.eventMsg = message;
+  const code = SIGTRAP | (event << 8);
   const info = siginfoBytes({ sig: SIGTRAP, code, addr: 0, synchronous: false, pid: p.pid });
   const resume = yield* ptraceStop(k, p, link, code, info);
   if (resume !== 0) sendSignal(p.task, resume, SI_USER, link.tracer.pid);
+}
+
+/**
+ * ptrace_init_task for a child born traced (PTRACE_O_TRACEFORK/VFORK/CLONE):
+ * the parent's tracer traces it with the parent's options, and it starts
+ * with SIGSTOP pending, so its first stop is a signal-delivery stop.
+ * (A SEIZEd parent's child would start in a PTRACE_EVENT_STOP instead: not
+ * modelled, it gets the SIGSTOP too.)
+ */
+export function ptraceInheritTracer(parent: LinuxProcess, child: LinuxProcess): void {
+  const link = links.get(parent);
+  if (!link) return;
+  ptraceLink(child, link.tracer, link.seized, link.options);
+  sendSignal(child.task, SIGSTOP, SI_USER, 0);
+}
+
+/** PTRACE_EVENT_EXIT in do_exit, with the exit's wait status as the message. */
+export function* ptraceEventExit(k: Kernel, p: LinuxProcess, status: number): MaySleep {
+  if (ptraceEventEnabled(p, PTRACE_EVENT_EXIT)) yield* ptraceEvent(k, p, PTRACE_EVENT_EXIT, BigInt(status));
 }
 
 /**

@@ -56,6 +56,8 @@ export interface ProcessWorld {
   wake(task: Task): void;
   /** Takes a zombie child off the books (release_task). */
   reap(child: LinuxProcess): void;
+  /** do_notify_parent for a dead child a tracer has let go: the parent's exit signal (or autoreap) and wake. */
+  notifyParent(child: LinuxProcess): void;
   /** sys_ptrace(request, pid, addr, data) for `tracer`. */
   ptrace(tracer: LinuxProcess, request: number, pid: number, addr: bigint, data: bigint): bigint;
 }

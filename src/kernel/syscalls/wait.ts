@@ -61,17 +61,23 @@ export interface StopReport {
   /** The wait status: (sig << 8) | 0x7f, with a ptrace event in bits 16..23. */
   readonly status: number;
   readonly signal: number;
+  /** Only the tracer collects a ptrace stop. */
+  readonly tracer: LinuxProcess;
 }
 
 /** Stops waiting to be collected, by the stopped process (ptrace.ts fills it, wait consumes it). */
 export const pendingStops = new WeakMap<LinuxProcess, StopReport>();
 /** The processes traced by each tracer (ptrace.ts), which wait also reports. */
 export const tracees = new WeakMap<LinuxProcess, Set<LinuxProcess>>();
+/** Each traced process's tracer (ptrace.ts keeps it with `tracees`). */
+export const tracerOf = new WeakMap<LinuxProcess, LinuxProcess>();
 
-function report(child: LinuxProcess, options: number): ChildReport | null {
+function report(child: LinuxProcess, options: number, waiter: LinuxProcess): ChildReport | null {
   const t = child.task;
+  const tracer = tracerOf.get(child);
   if (t.state === 'dead') {
-    if ((options & WEXITED) === 0) return null;
+    // A traced child's death goes to its tracer first (the parent hears of it once the tracer has collected it).
+    if ((options & WEXITED) === 0 || (tracer !== undefined && tracer !== waiter)) return null;
     const e = t.exit!;
     if (e.kind === 'exited') return { child, status: (e.code & 0xff) << 8, code: CLD_EXITED, siStatus: e.code & 0xff, kind: 'dead' };
     return {
@@ -80,7 +86,7 @@ function report(child: LinuxProcess, options: number): ChildReport | null {
   }
   // wait_task_stopped: a tracer collects its tracee's ptrace stops whatever the options.
   const stop = pendingStops.get(child);
-  if (stop) return { child, status: stop.status, code: CLD_TRAPPED, siStatus: stop.signal, kind: 'ptrace' };
+  if (stop && stop.tracer === waiter) return { child, status: stop.status, code: CLD_TRAPPED, siStatus: stop.signal, kind: 'ptrace' };
   if ((options & WSTOPPED) !== 0 && t.stopReport) {
     return { child, status: (t.stopReport << 8) | 0x7f, code: CLD_STOPPED, siStatus: t.stopReport, kind: 'stop' };
   }
@@ -101,10 +107,15 @@ function* doWait(p: LinuxProcess, eligible: (c: LinuxProcess) => boolean, option
     const kind = candidates.filter((c) => (options & __WALL) !== 0 || ((options & __WCLONE) !== 0) === (c.exitSignal !== SIGCHLD));
     if (kind.length === 0) return -ECHILD;
     for (const c of kind) {
-      const r = report(c, options);
+      const r = report(c, options, p);
       if (!r) continue;
       if ((options & WNOWAIT) === 0) {
-        if (r.kind === 'dead') p.world.reap(c);
+        if (r.kind === 'dead' && tracerOf.get(c) === p && c.parent !== p) {
+          // A tracer collecting a tracee that is not its child lets it go to its parent (__ptrace_detach).
+          tracees.get(p)?.delete(c);
+          tracerOf.delete(c);
+          p.world.notifyParent(c);
+        } else if (r.kind === 'dead') p.world.reap(c);
         else if (r.kind === 'ptrace') pendingStops.delete(c);
         else if (r.kind === 'stop') c.task.stopReport = 0;
         else c.task.continueReport = false;

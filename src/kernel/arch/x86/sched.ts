@@ -56,6 +56,8 @@ export interface Task {
    * the CPU's) and for kernel threads.
    */
   fpu: Uint8Array | null;
+  /** task->ptrace != 0: traced, so no signal is dropped as ignored at sending (sig_ignored) — the tracer sees it. */
+  ptraced?: boolean;
   /** TIF_FORCED_TF: a tracer's single-step set TF, so ptrace reads hide it and writes keep it. */
   forcedTf?: boolean;
   /** Job control (signal.ts): the signal that stopped the task (0: not stopped), and what wait has yet to report. */

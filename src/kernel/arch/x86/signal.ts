@@ -66,7 +66,8 @@ export function sendSignal(task: Task, sig: number, code: number, pid?: number, 
   if (task.state === 'dead') return;
   prepareSignal(task, sig);
   const h = task.signals.actions[sig - 1]!.handler;
-  if (sig !== SIGKILL && (h === SIG_IGN || (h === SIG_DFL && IGNORED_BY_DEFAULT.has(sig)))) return;
+  // sig_ignored: a traced task's ignored signals still reach it (and its tracer's signal-delivery stop).
+  if (sig !== SIGKILL && !task.ptraced && (h === SIG_IGN || (h === SIG_DFL && IGNORED_BY_DEFAULT.has(sig)))) return;
   if (sig < SIGRTMIN && task.pendingSignals.some((p) => p.sig === sig && !p.synchronous)) return;
   task.pendingSignals.push({
     sig, code, addr: 0, synchronous: false, ...(pid === undefined ? {} : { pid }), ...(status === undefined ? {} : { status }),
@@ -138,6 +139,8 @@ export interface SignalEnv {
   readonly trace: EntryTraceSink | null;
   /** The parent's side of job control: CLD_STOPPED / CLD_CONTINUED notification (the process layer). */
   readonly jobControl?: { stopped(task: Task, sig: number): void; continued(task: Task): void } | null;
+  /** ptrace_event(PTRACE_EVENT_EXIT) before a task dies (the process layer; null: none). */
+  readonly exitEvent?: ((task: Task, exit: TaskExit) => MaySleep) | null;
   /** ptrace_signal: a traced task stops for its tracer, which says what to deliver (null: nothing). */
   readonly ptraceSignal?: ((task: Task, sig: PendingSignal) => MaySleep<PendingSignal | null>) | null;
 }
@@ -235,7 +238,7 @@ function* getSignal(env: SignalEnv, task: Task): MaySleep<{ sig: PendingSignal; 
     const dumped = action === 'core' && vfsCoredump(task, s);
     yield* doGroupExit(env.sched, task, {
       kind: 'killed', signal: s.sig, coreDumped: dumped, code: s.code, addr: s.addr,
-    }, env.onExit);
+    }, env.onExit, env.exitEvent);
   }
   return null;
 }
@@ -300,7 +303,11 @@ function forceSigsegv(task: Task, sig: number): void {
 }
 
 /** do_group_exit / do_exit: the task is dead, its parent (the kernel's caller) is told, and it schedules away forever. */
-export function* doGroupExit(sched: Scheduler, task: Task, exit: TaskExit, onExit: (t: Task) => void): MaySleep {
+export function* doGroupExit(
+  sched: Scheduler, task: Task, exit: TaskExit, onExit: (t: Task) => void, exitEvent?: ((t: Task, e: TaskExit) => MaySleep) | null,
+): MaySleep {
+  // do_exit → ptrace_event(PTRACE_EVENT_EXIT): a tracer that asked sees the task once more, registers intact.
+  if (exitEvent) yield* exitEvent(task, exit);
   task.exit = exit;
   task.state = 'dead';
   task.pendingSignals.length = 0;
