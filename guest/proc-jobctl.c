@@ -1,5 +1,5 @@
 /*
- * Job control: a child stopped by SIGSTOP / SIGTSTP, reported by
+ * Job control: a child stopped by SIGSTOP (twice), reported by
  * waitpid(WUNTRACED) and waitid(WSTOPPED), continued by SIGCONT and
  * reported by WCONTINUED; SIGCHLD's si_code for each (and none with
  * SA_NOCLDSTOP); a stopped child killed by SIGKILL. Prints only facts
@@ -47,7 +47,7 @@ static void run(int nocldstop) {
   if (pid == 0) {
     raise(SIGSTOP);
     read(go[0], &b, 1);
-    raise(SIGTSTP);
+    raise(SIGSTOP); /* not SIGTSTP: in an orphaned process group (a test runner's) the kernel discards it */
     read(go[0], &b, 1);
     _exit(5);
   }
