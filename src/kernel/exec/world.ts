@@ -2,7 +2,9 @@
  * The processes of one kernel: the system-call table each one reaches
  * (dispatched on `current`), and their life cycle — fork (fork.ts), exec
  * (execve.ts), death (exit_notify: the parent told with its exit signal
- * and woken, children handed to the first process) and reaping.
+ * and woken, children handed to the first process) and reaping — plus the
+ * hooks the entry and signal paths call for them: ptrace's stops
+ * (ptrace/stops.ts) and job control's parent notifications.
  *
  * @kernel kernel/exit.c exit_notify, forget_original_parent, release_task, do_notify_parent
  * @kernel kernel/signal.c do_notify_parent (autoreap when SIGCHLD is ignored or SA_NOCLDWAIT)
