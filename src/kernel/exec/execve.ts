@@ -15,7 +15,6 @@
  */
 import { ENOENT, ENOEXEC, ENOMEM } from '../../abi/errno.js';
 import { cpuid } from '../../cpu/cpuid.js';
-import type { ArgString } from '../../elf/index.js';
 import { KentryError } from '../../lib/errors.js';
 import { fpuClearUserStates } from '../arch/x86/fpu-signal.js';
 import { USER_CS, USER_DS } from '../arch/x86/memory-map.js';
@@ -23,16 +22,11 @@ import type { PtRegs } from '../arch/x86/regs.js';
 import type { Kernel } from '../boot.js';
 import { UserMm } from '../mm.js';
 import type { LinuxProcess } from '../syscalls/process.js';
-import { loadElf, type ExecImage } from './binfmt-elf.js';
+import { loadElf, type ExecImage, type ExecOptions } from './binfmt-elf.js';
 import type { WorldState } from './world-state.js';
 
-export interface ImageArgs {
-  readonly argv: readonly ArgString[];
-  readonly envp: readonly ArgString[];
-  readonly execfn: string;
-  readonly exePath: string;
-  readonly random: Uint8Array;
-}
+/** What exec passes to binfmt-elf besides what the CPU tells (XCR0, CPUID). */
+export type ImageArgs = Omit<ExecOptions, 'xcr0' | 'cpuid1Edx'>;
 
 /** A new mm holding `file`'s image and initial stack (throws the loader's one-line error on a bad file). */
 export function loadImage(k: Kernel, file: Uint8Array, a: ImageArgs): { mm: UserMm; image: ExecImage } {
