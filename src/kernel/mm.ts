@@ -156,9 +156,10 @@ export class UserMm {
    * present, write-protected page of a writable private VMA — fork's
    * copy-on-write. A page no other mm holds any more is made writable in
    * place (wp_page_reuse); else its contents go to a fresh frame
-   * (wp_page_copy). Returns whether the access may be retried.
+   * (wp_page_copy). Returns whether the access may be retried, or 'oom'
+   * when no frame is left for the copy (VM_FAULT_OOM).
    */
-  handleFault(address: number, errorCode: number): boolean {
+  handleFault(address: number, errorCode: number): boolean | 'oom' {
     if ((errorCode & (PF_PROT | PF_WRITE)) !== (PF_PROT | PF_WRITE)) return false;
     const v = this.find(address);
     if (!v || (v.prot & PROT_WRITE) === 0) return false;
@@ -170,6 +171,7 @@ export class UserMm {
     if ((errorCode & (1 << 5)) !== 0) return false;
     let frame = old;
     if (this.space.frameShared(old) && !v.shared) {
+      if (this.space.framesLeft() === 0) return 'oom'; // VM_FAULT_OOM: no frame for the copy
       frame = this.space.allocFrame();
       this.space.phys.writeBytes(frame, this.space.phys.readBytes(old, PAGE_SIZE));
       this.space.putFrame(old);
@@ -195,6 +197,7 @@ export class UserMm {
       if (!v || frame === null) return null;
       if (write) {
         if (this.space.frameShared(frame) && !v.shared) {
+          if (this.space.framesLeft() === 0) return null; // no memory for the private copy
           const copy = this.space.allocFrame();
           this.space.phys.writeBytes(copy, this.space.phys.readBytes(frame, PAGE_SIZE));
           this.space.putFrame(frame);

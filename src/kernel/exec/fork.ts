@@ -13,9 +13,9 @@
  * @kernel kernel/fork.c kernel_clone, copy_process, copy_mm, copy_files, copy_sighand, wait_for_vfork_done
  * @kernel kernel/signal.c flush_signal_handlers (CLONE_CLEAR_SIGHAND)
  */
-import { EINVAL, ENOSYS } from '../../abi/errno.js';
+import { EAGAIN, EINVAL, ENOSYS } from '../../abi/errno.js';
 import { ldtDupContext } from '../arch/x86/ldt.js';
-import { copyThreadUser, newTask } from '../arch/x86/process.js';
+import { copyThreadUser, newTask, taskSlotsLeft } from '../arch/x86/process.js';
 import type { PtRegs } from '../arch/x86/regs.js';
 import { fpuSave } from '../arch/x86/fpu-switch.js';
 import { copyToUser } from '../arch/x86/uaccess.js';
@@ -76,6 +76,8 @@ export function* copyProcess(
   if ((f & ~MODELLED) !== 0n) return -EINVAL;
 
   const platform = k.platform;
+  // copy_process's -EAGAIN (RLIMIT_NPROC, pid_max): here, when every task slot is taken.
+  if (taskSlotsLeft(platform) === 0) return -EAGAIN;
   const pid = k.allocPid();
   const task = newTask(platform, pid, parent.task.name, 'user');
   const mm = (f & CLONE_VM) !== 0n ? parent.mm : parent.mm.dup();

@@ -62,6 +62,12 @@ function allocTaskSlot(platform: Platform): number {
   return slot;
 }
 
+/** Task slots still free (fork fails with -EAGAIN when none is: kentry's stand-in for RLIMIT_NPROC / pid_max). */
+export function taskSlotsLeft(platform: Platform): number {
+  const s = taskSlots.get(platform);
+  return s ? s.free.length + (MAX_TASKS - s.next) : MAX_TASKS;
+}
+
 /** Allocates a task_struct and kernel stack for pid `pid` (the caller fills the stack). */
 export function newTask(platform: Platform, pid: number, name: string, kind: TaskKind): Task {
   const slot = allocTaskSlot(platform);

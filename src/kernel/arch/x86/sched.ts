@@ -73,8 +73,8 @@ export interface Task {
 /** What the fault path asks of a user address space: the VMA covering an address (find_vma), and handle_mm_fault. */
 export interface TaskVmas {
   find(address: number): { readonly pkey?: number } | undefined;
-  /** Resolves a fault the mm can fix (a copy-on-write write); true: retry the access. */
-  handleFault(address: number, errorCode: number): boolean;
+  /** Resolves a fault the mm can fix (a copy-on-write write); true: retry the access; 'oom': no memory for it. */
+  handleFault(address: number, errorCode: number): boolean | 'oom';
   /** The CR3 value of the mm's page tables (switch_mm loads it). */
   readonly root: number;
 }

@@ -10,10 +10,10 @@ import { cBoundary, endEntry, startHandler, traceEntry, type CEntryContext } fro
 import { KernelOops, type NativeBody } from './native.js';
 import { pksHandleKeyFault, pksUpdateException, type PksUpdateExceptionResult } from './pks.js';
 import { TASK_SIZE_MAX } from './memory-map.js';
-import { forceSigFault } from './signal.js';
+import { forceSigFault, sendSignal } from './signal.js';
 import { noteUserSingleStep } from './ptrace-debugreg.js';
 import {
-  FPE_INTDIV, ILL_ILLOPN, SEGV_ACCERR, SEGV_MAPERR, SEGV_PKUERR, SIGBUS, SIGFPE, SIGILL, SIGSEGV, SIGTRAP, SI_KERNEL, TRAP_TRACE,
+  FPE_INTDIV, ILL_ILLOPN, SEGV_ACCERR, SEGV_MAPERR, SEGV_PKUERR, SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP, SI_KERNEL, TRAP_TRACE,
 } from '../../../abi/signal-numbers.js';
 
 /** arch/x86/include/asm/trap_pf.h (reference §3.1). */
@@ -47,7 +47,13 @@ export function excPageFault(ctx: CEntryContext): NativeBody {
     const where = () => `#PF at 0x${BigInt.asUintN(64, BigInt(address)).toString(16)} error_code 0x${errorCode.toString(16)} ` +
       `ip 0x${regs.get('ip').toString(16)}`;
     const task = ctx.currentTask();
-    if (task.userMm && address >= 0 && address < TASK_SIZE_MAX && task.userMm.handleFault(address, errorCode)) {
+    const fixed = task.userMm && address >= 0 && address < TASK_SIZE_MAX ? task.userMm.handleFault(address, errorCode) : false;
+    if (fixed === 'oom') {
+      // pagefault_out_of_memory → the OOM killer: kentry kills the faulting task (SIGKILL); a kernel access
+      // to user memory ends through its exception-table fixup (-EFAULT) first.
+      sendSignal(task, SIGKILL, SI_KERNEL);
+      if (!regs.userMode() && !rt.takeFixup()) throw new KernelOops(`out of memory in a kernel access outside a user-access section: ${where()}`);
+    } else if (fixed) {
       // handle_mm_fault fixed it (copy-on-write): the access runs again.
     } else if (regs.userMode()) {
       // do_user_addr_fault: no VMA → SEGV_MAPERR; a VMA that forbids the access (access_error; the model
