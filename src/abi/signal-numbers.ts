@@ -58,6 +58,14 @@ export const MINSIGSTKSZ = 2048;
  */
 export const CORE_DUMPING = new Set([SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGSYS, 24 /* SIGXCPU */, 25 /* SIGXFSZ */]);
 
+/** SIGCHLD's si_code values (include/uapi/asm-generic/siginfo.h). */
+export const CLD_EXITED = 1;
+export const CLD_KILLED = 2;
+export const CLD_DUMPED = 3;
+export const CLD_TRAPPED = 4;
+export const CLD_STOPPED = 5;
+export const CLD_CONTINUED = 6;
+
 export const SIGCONT = 18;
 export const SIGSTOP = 19;
 /** Signals whose default action stops the process (sig_kernel_stop): SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU. */

@@ -27,30 +27,13 @@ import {
   PTRACE_EVENT_CLONE, PTRACE_EVENT_FORK, PTRACE_EVENT_VFORK, PTRACE_EVENT_VFORK_DONE, ptraceEvent, ptraceEventEnabled, ptraceInheritTracer,
 } from '../ptrace/stops.js';
 import { SIGCHLD } from '../../abi/signal-numbers.js';
+import {
+  CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_CLEAR_SIGHAND, CLONE_DETACHED, CLONE_FILES, CLONE_FS, CLONE_PARENT,
+  CLONE_PARENT_SETTID, CLONE_PTRACE, CLONE_SETTLS, CLONE_SIGHAND, CLONE_SYSVSEM, CLONE_THREAD, CLONE_UNTRACED, CLONE_VFORK, CLONE_VM,
+} from '../../abi/clone.js';
 
-export const CLONE_VM = 0x100n;
-export const CLONE_FS = 0x200n;
-export const CLONE_FILES = 0x400n;
-export const CLONE_SIGHAND = 0x800n;
-export const CLONE_PIDFD = 0x1000n;
-export const CLONE_PTRACE = 0x2000n;
-export const CLONE_VFORK = 0x4000n;
-export const CLONE_PARENT = 0x8000n;
-export const CLONE_THREAD = 0x10000n;
-export const CLONE_SYSVSEM = 0x40000n;
-export const CLONE_SETTLS = 0x80000n;
-export const CLONE_PARENT_SETTID = 0x100000n;
-export const CLONE_CHILD_CLEARTID = 0x200000n;
-export const CLONE_DETACHED = 0x400000n;
-export const CLONE_UNTRACED = 0x800000n;
-export const CLONE_CHILD_SETTID = 0x1000000n;
-/** clone3 only: the child's handlers start at SIG_DFL (ignored signals stay ignored). */
-export const CLONE_CLEAR_SIGHAND = 0x1_0000_0000n;
 const SIG_DFL = 0n;
 const SIG_IGN = 1n;
-
-/** CSIGNAL: the low byte of clone's flags is the exit signal. */
-export const CSIGNAL = 0xffn;
 
 /** The flags kentry models (besides CSIGNAL); anything else asks for namespaces, pidfds, cgroups or threads. */
 const MODELLED = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_VFORK | CLONE_PARENT | CLONE_SYSVSEM | CLONE_SETTLS |

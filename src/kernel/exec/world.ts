@@ -10,7 +10,7 @@
  * @kernel kernel/signal.c do_notify_parent (autoreap when SIGCHLD is ignored or SA_NOCLDWAIT)
  */
 import { ENOSYS } from '../../abi/errno.js';
-import { SIGCHLD, SIGCONT, SIGKILL, SI_KERNEL } from '../../abi/signal-numbers.js';
+import { CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, SIGCHLD, SIGCONT, SIGKILL, SI_KERNEL } from '../../abi/signal-numbers.js';
 import { releaseTaskSlot } from '../arch/x86/process.js';
 import type { Task } from '../arch/x86/sched.js';
 import { sendSignal } from '../arch/x86/signal.js';
@@ -29,12 +29,6 @@ import { execProcess } from './execve.js';
 import type { WorldState } from './world-state.js';
 export { addProcess } from './world-state.js';
 
-/** si_code of SIGCHLD (include/uapi/asm-generic/siginfo.h). */
-export const CLD_EXITED = 1;
-export const CLD_KILLED = 2;
-export const CLD_DUMPED = 3;
-const CLD_STOPPED = 5;
-const CLD_CONTINUED = 6;
 /** SA_NOCLDSTOP (include/uapi/asm-generic/signal-defs.h). */
 const SA_NOCLDSTOP = 1n;
 

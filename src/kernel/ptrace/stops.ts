@@ -10,7 +10,7 @@
  * @kernel include/linux/ptrace.h ptrace_report_syscall, kernel/entry/syscall-common.c syscall_trace_enter, syscall_exit_work
  * @kernel arch/x86/kernel/step.c user_enable_single_step, user_disable_single_step
  */
-import { SIGCHLD, SIGKILL, SIGSTOP, SIGTRAP, SI_USER } from '../../abi/signal-numbers.js';
+import { CLD_TRAPPED, SIGCHLD, SIGKILL, SIGSTOP, SIGTRAP, SI_USER } from '../../abi/signal-numbers.js';
 import type { PendingSignal, Task } from '../arch/x86/sched.js';
 import { sendSignal } from '../arch/x86/signal.js';
 import { siginfoBytes } from '../arch/x86/signal-frame.js';
@@ -38,7 +38,6 @@ export const PTRACE_EVENT_VFORK_DONE = 5;
 export const PTRACE_EVENT_EXIT = 6;
 export const PTRACE_O_EXITKILL = 0x10_0000;
 export const PTRACE_O_MASK = 0x3000ff;
-const CLD_TRAPPED = 4;
 const X86_EFLAGS_TF = 1n << 8n;
 const bit = (sig: number): bigint => 1n << BigInt(sig - 1);
 

@@ -12,20 +12,11 @@ import { accessOk, copyFromUser, strncpyFromUser } from '../arch/x86/uaccess.js'
 import type { MaySleep } from '../generic/index.js';
 import { arg } from './args.js';
 import type { LinuxProcess } from './process.js';
+import {
+  CLONE_CLEAR_SIGHAND, CLONE_DETACHED, CLONE_INTO_CGROUP, CLONE_LEGACY_FLAGS, CLONE_NEWTIME, CLONE_PARENT, CLONE_SIGHAND,
+  CLONE_THREAD, CLONE_VFORK, CLONE_VM, CSIGNAL,
+} from '../../abi/clone.js';
 
-const CLONE_VM = 0x100n;
-const CLONE_SIGHAND = 0x800n;
-const CLONE_VFORK = 0x4000n;
-const CLONE_PARENT = 0x8000n;
-const CLONE_THREAD = 0x10000n;
-const CLONE_DETACHED = 0x40_0000n;
-/** CLONE_NEWTIME shares CSIGNAL's byte: clone3 alone can ask for it. */
-const CLONE_NEWTIME = 0x80n;
-/** CLONE_LEGACY_FLAGS: the 32 bits clone() has; clone3 adds the two below. */
-const CLONE_LEGACY_FLAGS = 0xffff_ffffn;
-const CLONE_CLEAR_SIGHAND = 0x1_0000_0000n;
-const CLONE_INTO_CGROUP = 0x2_0000_0000n;
-const CSIGNAL = 0xffn;
 /** CLONE_ARGS_SIZE_VER0: clone3's smallest struct clone_args (flags .. tls); VER2 (with cgroup) is the whole of it. */
 const CLONE_ARGS_SIZE_VER0 = 64;
 const CLONE_ARGS_SIZE_VER2 = 88;

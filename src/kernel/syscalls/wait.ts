@@ -12,7 +12,7 @@
  * @kernel kernel/exit.c kernel_wait4, sys_waitid, kernel_waitid, do_wait, wait_task_zombie, wait_task_stopped, eligible_pid
  */
 import { EBADF, ECHILD, EFAULT, EINVAL, ERESTARTSYS, ESRCH } from '../../abi/errno.js';
-import { SIGCHLD } from '../../abi/signal-numbers.js';
+import { CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, CLD_TRAPPED, SIGCHLD, SIGCONT } from '../../abi/signal-numbers.js';
 import type { PtRegs } from '../arch/x86/regs.js';
 import { signalsDeliverable } from '../arch/x86/signal.js';
 import { copyToUser } from '../arch/x86/uaccess.js';
@@ -35,14 +35,6 @@ const P_ALL = 0;
 const P_PID = 1;
 const P_PGID = 2;
 const P_PIDFD = 3;
-/** SIGCHLD's si_code values (include/uapi/asm-generic/siginfo.h). */
-const CLD_EXITED = 1;
-const CLD_KILLED = 2;
-const CLD_DUMPED = 3;
-const CLD_TRAPPED = 4;
-const CLD_STOPPED = 5;
-const CLD_CONTINUED = 6;
-const SIGCONT = 18;
 
 /** What a child has to report. */
 export interface ChildReport {
